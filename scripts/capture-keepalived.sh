@@ -17,6 +17,16 @@
 #   ns A  eth1 02:00:00:00:01:51  172.16.1.251/24  fd00:1::251/64  (keepalived)
 #   ns B  eth1 02:00:00:00:01:52  172.16.1.252/24  fd00:1::252/64  (tcpdump)
 #
+# keepalived versions: the captures use Debian 12's own keepalived (2.2.7),
+# except v3-nopseudo and v3-ka233, which need `v3_checksum_as_v2` (added in
+# keepalived 2.2.8, so absent from Debian 12). For those the script downloads
+# Debian 13 (trixie)'s keepalived 2.3.3 .deb plus the few trixie libraries it
+# needs with `apt-get download` (private APT config and cache under a temp
+# dir: the host's apt sources/state are not touched), unpacks them under the
+# temp dir and runs that binary through trixie's own ld.so. /etc/keepalived
+# of the trixie package is bind-mounted only inside the private mount
+# namespace `ip netns exec` creates. Set KA_NO_TRIXIE=1 to skip those two.
+#
 # Output: test/fixtures/keepalived/<name>.pcap and <name>.conf (the exact
 # keepalived.conf used for that capture). README.md there is hand-written and
 # is not touched by this script.
@@ -128,6 +138,45 @@ setup_ns() {
     ip -n "$NSB" link set eth1 up
 }
 
+# ------------------------------------------------- trixie keepalived 2.3.3
+TRX=""   # unpacked trixie root, set by fetch_trixie
+fetch_trixie() {
+    [ -n "$TRX" ] && return 0
+    local d=$TMP/trixie
+    mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/debs" "$d/root"
+    echo 'deb http://deb.debian.org/debian trixie main' >"$d/sources.list"
+    printf '%s\n' \
+        "Dir::Etc::SourceList \"$d/sources.list\";" \
+        'Dir::Etc::SourceParts "/nonexistent";' \
+        "Dir::State::Lists \"$d/lists\";" \
+        "Dir::Cache \"$d/cache\";" \
+        'Dir::State::status "/dev/null";' \
+        'APT::Sandbox::User "root";' >"$d/apt.conf"
+    log "fetching Debian 13 keepalived into $d (private apt config)"
+    APT_CONFIG=$d/apt.conf timeout 300 apt-get -qq update >&2
+    (cd "$d/debs" && APT_CONFIG=$d/apt.conf timeout 300 apt-get -qq download \
+        keepalived libc6 libglib2.0-0t64 libmnl0 libnftnl11 libnl-3-200 \
+        libnl-genl-3-200 libpcre2-8-0 libsnmp40t64 libssl3t64 libsystemd0 \
+        libperl5.40 libmount1 libblkid1 libselinux1 >&2)
+    local deb
+    for deb in "$d"/debs/*.deb; do dpkg-deb -x "$deb" "$d/root"; done
+    TRX=$d/root
+}
+
+# keepalived command line prefix for "bookworm" (system) or "trixie"
+ka_cmd() {
+    if [ "$1" = trixie ]; then
+        local lib=$TRX/usr/lib/x86_64-linux-gnu
+        # runs inside `ip netns exec`'s private mount namespace
+        KA=(sh -c 'mount --bind "$0" /etc/keepalived && exec "$@"'
+            "$TRX/etc/keepalived" "$lib/ld-linux-x86-64.so.2"
+            --library-path "$lib:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu"
+            "$TRX/usr/sbin/keepalived")
+    else
+        KA=(keepalived)
+    fi
+}
+
 # capture NAME [key=value ...]
 #   mode=normal|prio0   prio0: SIGTERM keepalived while capturing, so the
 #                       priority-0 advert is recorded
@@ -135,9 +184,10 @@ setup_ns() {
 #   linktype=DLT        tcpdump -y value (e.g. LINUX_SLL)
 #   secs=N              seconds to keep capturing after MASTER is entered
 #   filter=EXPR         tcpdump filter
+#   ka=bookworm|trixie  which Debian's keepalived to run (default bookworm)
 capture() {
     local name=$1; shift
-    local mode=normal iface=eth1 linktype="" secs=4
+    local mode=normal iface=eth1 linktype="" secs=4 ka=bookworm
     local filter='ip proto 112 or ip6 proto 112 or arp'
     local kv
     for kv in "$@"; do
@@ -147,18 +197,26 @@ capture() {
             linktype=*) linktype=${kv#*=} ;;
             secs=*) secs=${kv#*=} ;;
             filter=*) filter=${kv#*=} ;;
+            ka=*) ka=${kv#*=} ;;
             *) echo "bad option $kv" >&2; return 1 ;;
         esac
     done
     local conf=$OUT/$name.conf pcap=$TMP/$name.pcap
     [ -f "$conf" ] || { echo "no config $conf" >&2; return 1; }
-    log "=== $name (mode=$mode iface=$iface${linktype:+ linktype=$linktype})"
+    log "=== $name (mode=$mode iface=$iface${linktype:+ linktype=$linktype} keepalived=$ka)"
+    [ "$ka" = trixie ] && fetch_trixie
+    local -a KA
+    ka_cmd "$ka"
 
     setup_ns
+    # (always via ip netns exec: the trixie wrapper bind-mounts /etc/keepalived,
+    # which must only ever happen in that private mount namespace)
+    timeout 20 ip netns exec "$NSA" "${KA[@]}" --version 2>&1 | head -n 1 |
+        sed 's/^/    /' >&2 || true
     # sanity-check the config (in namespace A, never in the root namespace)
     # (-t exits non-zero on warnings too, e.g. the auth_pass truncation, so
     # only report here; a real error shows up as keepalived not becoming MASTER)
-    if ! timeout 20 ip netns exec "$NSA" keepalived -t -f "$conf" >"$TMP/$name.check" 2>&1; then
+    if ! timeout 20 ip netns exec "$NSA" "${KA[@]}" -t -f "$conf" >"$TMP/$name.check" 2>&1; then
         sed 's/^/    config-test: /' "$TMP/$name.check" >&2
     fi
 
@@ -172,7 +230,7 @@ capture() {
     sleep 0.3
 
     KA_PIDFILE=$TMP/$name.keepalived.pid
-    timeout 60 ip netns exec "$NSA" keepalived -n -l -D -G -P \
+    timeout 60 ip netns exec "$NSA" "${KA[@]}" -n -l -D -G -P \
         -f "$conf" -p "$KA_PIDFILE" -r "$TMP/$name.vrrp.pid" \
         >"$TMP/$name.keepalived.log" 2>&1 &
     KA_PID=$!
@@ -279,6 +337,11 @@ EOF
     }
     old_unicast_checksum
 ' '        192.168.1.250'
+    # 4b. the real v3_checksum_as_v2 (needs keepalived >= 2.2.8: Debian 13's
+    #     2.3.3), plus the same instance without it for comparison
+    write_v4 v3-nopseudo 3 1 '    v3_checksum_as_v2
+' '        192.168.1.250'
+    write_v4 v3-ka233 3 1 '' '        192.168.1.250'
     # 5. v2 unicast
     write_v4 v2-unicast 2 1 '    unicast_src_ip 172.16.1.251
     unicast_peer {
@@ -320,6 +383,8 @@ run() {
         v3-100ms) capture v3-100ms secs=1 ;;
         v3-unicast) capture v3-unicast ;;
         v3-unicast-oldchksum) capture v3-unicast-oldchksum ;;
+        v3-nopseudo) capture v3-nopseudo ka=trixie ;;
+        v3-ka233) capture v3-ka233 ka=trixie ;;
         v2-unicast) capture v2-unicast ;;
         v2-prio0) capture v2-prio0 mode=prio0 secs=3 ;;
         v3-ipv6) capture v3-ipv6 \
@@ -333,6 +398,7 @@ run() {
 gen_configs
 ALL=(v2 v2-pass v3 v3-100ms v3-unicast v3-unicast-oldchksum v2-unicast
      v2-prio0 v3-ipv6 v2-sll v2-sll1)
+[ -n "${KA_NO_TRIXIE:-}" ] || ALL+=(v3-nopseudo v3-ka233)
 if [ $# -gt 0 ]; then ALL=("$@"); fi
 for c in "${ALL[@]}"; do
     run "$c"
