@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // The pure core: codec and state machine. Time is an argument, effects are returned actions.
-    files: ['src/protocol/**/*.ts', 'src/engine/**/*.ts'],
+    files: ['src/protocol/**/*.ts', 'src/engine/**/*.ts', 'src/sim/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: nodeBuiltins.flatMap((m) => [

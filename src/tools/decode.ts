@@ -168,54 +168,65 @@ export function decodePacketBytes(bytes: Uint8Array): PacketDecode {
   const ctx: RxContext = { family: ip.family, src: ip.src, dst: ip.dst, ttl: ip.ttl };
   const res = decodeAdvert(ip.payload, ctx);
   const report: PacketReport = {
-    ...emptyReport('short-packet', ''),
+    ...emptyReport('bad-ip-header', ''),
     family: ip.family, src, dst, ttl: ip.ttl, tos: ip.tos, ipId: ip.family === 4 ? ip.id : null,
     dontFragment: ip.family === 4 ? ip.dontFragment : null, ipHeaderChecksumOk: ip.headerChecksumOk,
   };
-  const notes: string[] = [];
+  // Every failed check, in the order a receiver meets them: the first is the verdict.
+  const problems: { reason: DropReason; detail: string }[] = [];
+  const hints: string[] = [];
+  if (!ip.headerChecksumOk) {
+    problems.push({ reason: 'bad-ip-header', detail: 'IPv4 header checksum does not verify (the kernel drops it)' });
+  }
   if (res.ok) {
-    Object.assign(report, advertFields(res.advert), { checksumForm: res.advert.checksumForm, verdict: 'ok' });
+    Object.assign(report, advertFields(res.advert), { checksumForm: res.advert.checksumForm });
   } else {
     Object.assign(report, res.advert ? advertFields(res.advert) : rawVrrpFields(ip.payload, ip.family));
-    report.verdict = res.reason;
-    notes.push(res.detail);
+    problems.push({ reason: res.reason, detail: res.detail });
     if (res.reason === 'bad-ttl') {
-      // The TTL check comes first; say what the remaining checks (checksum, interval) make of it.
+      // decodeAdvert stops at the TTL; say what the remaining checks (checksum, interval) make of it.
       const rest = decodeAdvert(ip.payload, { ...ctx, ttl: 255 });
       if (rest.ok) report.checksumForm = rest.advert.checksumForm;
-      else notes.push(`also ${rest.reason}: ${rest.detail}`);
+      else problems.push({ reason: rest.reason, detail: rest.detail });
     } else if (res.reason === 'interval-out-of-range' && res.advert) {
       report.checksumForm = res.advert.checksumForm; // decided before the interval check
     }
-    if (res.reason === 'bad-checksum' && res.advert?.version === 3 && ip.family === 4 && !isMulticast(ip.dst)
-      && verifiesWithGroupPseudoHeader(ip.payload, ip.src)) {
-      notes.push('it verifies with 224.0.0.18 as the pseudo-header destination: keepalived old_unicast_checksum');
+    if (problems.some((p) => p.reason === 'bad-checksum') && report.version === 3 && ip.family === 4
+      && !isMulticast(ip.dst) && verifiesWithGroupPseudoHeader(ip.payload, ip.src)) {
+      hints.push('it verifies with 224.0.0.18 as the pseudo-header destination: keepalived old_unicast_checksum');
     }
-  }
-  if (!ip.headerChecksumOk) {
-    // The receiving kernel drops it before VRRP sees it.
-    notes.unshift('IPv4 header checksum does not verify');
-    if (report.verdict === 'ok') report.verdict = 'bad-ip-header';
   }
   if (report.version === 2 && report.authType !== null && report.authType !== AUTH_NONE
     && report.authType !== AUTH_SIMPLE) {
-    notes.push(`auth type ${report.authType}${report.authType === 2 ? ' (IP AH, RFC 2338; not supported)' : ''}`);
+    hints.push(`auth type ${report.authType}${report.authType === 2 ? ' (IP AH, RFC 2338; not supported)' : ''}`);
   }
+  const [first, ...others] = problems;
+  report.verdict = first?.reason ?? 'ok';
+  const notes = [
+    ...(first ? [first.detail] : []),
+    ...others.map((p) => `also ${p.reason}: ${p.detail}`),
+    ...hints,
+  ];
   report.detail = notes.join('; ');
   return { kind: 'vrrp', report };
 }
 
 export type HexParse = { ok: true; bytes: Uint8Array } | { ok: false; error: string };
 
+const DUMP_LINE = /^\s*0x[0-9a-f]+:\s+(.*)$/i;
+
 /**
  * Hex text to bytes: spaces, colons, dots, dashes and newlines between digits are ignored, as is a
- * leading 0x and tcpdump -x style "0x0010:" offsets at the start of lines.
+ * leading 0x. tcpdump -x / -xx / -X output is accepted too: only its "0x0010:" lines are read, without
+ * the offsets and the -X ASCII column.
  */
 export function parseHex(text: string): HexParse {
-  const cleaned = text
-    .replace(/^\s*0x[0-9a-f]+:\s+/gim, '')
-    .replace(/^\s*0x/i, '')
-    .replace(/[\s:.-]+/g, '');
+  const dump = text.split(/\r?\n/).flatMap((l) => {
+    const m = DUMP_LINE.exec(l);
+    return m ? [m[1]!.trim().split(/ {2,}|\t/)[0]!] : [];
+  });
+  const body = dump.length > 0 ? dump.join(' ') : text.trim().replace(/^0x/i, '');
+  const cleaned = body.replace(/[\s:.-]+/g, '');
   if (cleaned.length === 0) return { ok: false, error: 'no hex digits' };
   const bad = /[^0-9a-f]/i.exec(cleaned);
   if (bad) return { ok: false, error: `not a hex digit: ${JSON.stringify(bad[0])}` };

@@ -1,6 +1,6 @@
 // Simulated-segment scenarios: election, preemption, nopreempt, owner, initial state, preempt_delay.
 import { describe, expect, it } from 'vitest';
-import { Segment, cfg } from '../support/segment.js';
+import { Segment, cfg } from '../../src/sim/segment.js';
 import { masterDownIntervalMs } from '../../src/engine/timers.js';
 
 const A = '172.16.1.251';

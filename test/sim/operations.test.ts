@@ -1,6 +1,6 @@
 // Simulated-segment scenarios: yield/resume, faults and tracking, GARP schedule, shutdown order.
 import { describe, expect, it } from 'vitest';
-import { Segment, cfg } from '../support/segment.js';
+import { Segment, cfg } from '../../src/sim/segment.js';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/engine/timers.js';
 
 const A = '172.16.1.251';

@@ -35,7 +35,7 @@ describe('internet checksum (RFC 1071)', () => {
     b[10] = c >> 8;
     b[11] = c & 0xff;
     expect(checksumVerifies([b])).toBe(true);
-    b[19] ^= 1;
+    b[19] = b[19]! ^ 1;
     expect(checksumVerifies([b])).toBe(false);
   });
 });

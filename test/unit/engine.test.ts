@@ -4,7 +4,7 @@ import { initialState, nextDeadline, step, VrrpInstance } from '../../src/engine
 import type { EngineEvent, InstanceConfig } from '../../src/engine/types.js';
 import type { Advert } from '../../src/protocol/advert.js';
 import { authDataFor } from '../../src/protocol/advert.js';
-import { cfg } from '../support/segment.js';
+import { cfg } from '../../src/sim/segment.js';
 
 const A = '172.16.1.251';
 const B = '172.16.1.252';

@@ -1,9 +1,9 @@
-// Simulated LAN segment for engine tests: N routers, a virtual clock, latency, loss and partitions.
+// Simulated LAN segment (pure): N routers, a virtual clock, latency, loss and partitions; for tests, demos and what-ifs.
 // Adverts really cross the codec: encodeAdvert on send, decodeAdvert on receive.
-import { decodeAdvert, encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../../src/protocol/advert.js';
-import { addressToBytes } from '../../src/protocol/addr.js';
-import { VrrpInstance } from '../../src/engine/instance.js';
-import type { Action, EngineEvent, InstanceConfig } from '../../src/engine/types.js';
+import { decodeAdvert, encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../protocol/advert.js';
+import { addressToBytes } from '../protocol/addr.js';
+import { VrrpInstance } from '../engine/instance.js';
+import type { Action, EngineEvent, InstanceConfig } from '../engine/types.js';
 
 /** Deterministic PRNG (mulberry32) so every scenario is reproducible. */
 export function rng(seed: number): () => number {
@@ -32,7 +32,7 @@ export interface SegmentOptions {
 }
 
 export class Router {
-  readonly instance: VrrpInstance;
+  instance: VrrpInstance;
   alive = true;
   holdsVips = false;
   constructor(readonly name: string, readonly config: InstanceConfig, now: number) {
@@ -118,6 +118,15 @@ export class Segment {
     const r = this.router(name);
     r.alive = false;
     this.setHolds(r, false);
+  }
+
+  /** Start a fresh process on a killed (or running) router: new state, then startup. */
+  restart(name: string): void {
+    const r = this.router(name);
+    r.alive = true;
+    this.setHolds(r, false);
+    r.instance = new VrrpInstance(r.config, this.now);
+    this.send(r, { type: 'startup' });
   }
 
   /** Run the virtual clock until `until` (absolute ms), bounded in steps. */
