@@ -8,6 +8,7 @@ export const VRRP_TYPE_ADVERTISEMENT = 1; // RFC 5798 §5.2.2
 export const VRRP_MCAST_V4 = '224.0.0.18'; // RFC 5798 §5.1.1.2
 export const VRRP_MCAST_V6 = 'ff02::12'; // RFC 5798 §5.1.2.2
 export const VRRP_TTL = 255; // RFC 5798 §5.1.1.3
+const MCAST_V4_BYTES = Uint8Array.of(224, 0, 0, 18);
 export const AUTH_NONE = 0; // RFC 3768 §5.3.6
 export const AUTH_SIMPLE = 1; // RFC 3768 §5.3.6.1 (deprecated there, used by keepalived's PASS)
 export const AUTH_DATA_LEN = 8; // RFC 3768 §5.3.10
@@ -22,8 +23,10 @@ export type Version = 2 | 3;
  * 'pseudo-header': v3 with the IPv4/IPv6 pseudo-header (RFC 5798 §5.2.8; keepalived, FRR default).
  * 'no-pseudo-header': v3 IPv4 over the VRRP message only (RFC 9568 §5.2.8 note; Cisco, Juniper,
  *   keepalived's v3_checksum_as_v2).
+ * 'pseudo-header-mcast-dst': v3 IPv4 unicast whose pseudo-header names 224.0.0.18 instead of the real
+ *   destination (keepalived before its #642 fix, and old_unicast_checksum). Accepted on receive only.
  */
-export type ChecksumForm = 'vrrp' | 'pseudo-header' | 'no-pseudo-header';
+export type ChecksumForm = 'vrrp' | 'pseudo-header' | 'no-pseudo-header' | 'pseudo-header-mcast-dst';
 
 /** A parsed advertisement; the fields mirror the wire, intervals normalised to centiseconds. */
 export interface Advert {
@@ -222,6 +225,9 @@ export function decodeAdvert(vrrp: Uint8Array, ctx: RxContext): DecodeResult {
       advert.checksumForm = 'pseudo-header';
     } else if (family === 4 && checksumVerifies([vrrp])) {
       advert.checksumForm = 'no-pseudo-header';
+    } else if (family === 4 && !isMulticast(ctx.dst)
+      && checksumVerifies([pseudoHeader(4, ctx.src, MCAST_V4_BYTES, vrrp.length), vrrp])) {
+      advert.checksumForm = 'pseudo-header-mcast-dst';
     } else {
       return fail('bad-checksum', family === 4
         ? 'VRRPv3 checksum verifies neither with nor without the IPv4 pseudo-header'
