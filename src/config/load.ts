@@ -1,0 +1,173 @@
+// Loads and validates a YAML config whole: zod schema, cross-field rules, errors with file:line:col and field path.
+import { readFile } from 'node:fs/promises';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config, type InstanceSettings } from './schema.js';
+
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  col: number;
+  /** Dotted field path, e.g. "instances.vi_100.priority". */
+  path: string;
+  message: string;
+}
+
+export type LoadResult =
+  | { ok: true; config: Config; warnings: ConfigIssue[] }
+  | { ok: false; errors: ConfigIssue[] };
+
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.file}:${i.line}:${i.col}: ${i.path || '(top)'}: ${i.message}`;
+}
+
+type Path = (string | number)[];
+
+/** Where a path points in the YAML text: the key of the deepest existing node (1-based line/col). */
+function locate(doc: Document, lc: LineCounter, path: Path, unknownKey?: string): { line: number; col: number } {
+  let node: unknown = doc.contents;
+  let offset = 0;
+  const full = unknownKey === undefined ? path : [...path, unknownKey];
+  for (const seg of full) {
+    if (!node || typeof node !== 'object' || !('items' in node)) break;
+    const items = (node as { items: unknown[] }).items;
+    let next: unknown = undefined;
+    if (isMap(node)) {
+      const pair = (node.items as { key: unknown; value: unknown }[]).find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      const k = pair.key as YamlNode;
+      if (k.range) offset = k.range[0];
+      next = pair.value;
+    } else if (typeof seg === 'number') {
+      next = items[seg];
+      const r = (next as YamlNode | undefined)?.range;
+      if (r) offset = r[0];
+    }
+    node = next;
+  }
+  const p = lc.linePos(offset);
+  return { line: p.line, col: p.col };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_type':
+      return issue.message.replace(/^Invalid input: /, '');
+    default:
+      return issue.message.replace(/^Invalid input: /, '');
+  }
+}
+
+/** Rules that need several fields at once; each returns issues with their paths. */
+function crossChecks(cfg: Config): { path: Path; message: string; warning?: boolean }[] {
+  const out: { path: Path; message: string; warning?: boolean }[] = [];
+  const seenVrid = new Map<string, string>();
+  const seenVip = new Map<string, string>();
+  for (const [name, inst] of Object.entries(cfg.instances)) {
+    const at = (...p: Path): Path => ['instances', name, ...p];
+    const fam = instanceFamily(inst);
+    if (inst.version === 2 && fam !== 4) out.push({ path: at('version'), message: 'VRRPv2 is IPv4 only (RFC 3768); use version 3 for IPv6' });
+    // RFC 3768 §5.3.7: v2 Adver Int in whole seconds; RFC 5798 §5.2.7: v3 in centiseconds, 12 bits.
+    const iv = inst.advertInterval;
+    if (inst.version === 2 && (iv % 1000 !== 0 || iv < 1000 || iv > 255_000)) {
+      out.push({ path: at('advertInterval'), message: `VRRPv2 needs whole seconds from 1 s to 255 s, got ${iv} ms` });
+    }
+    if (inst.version === 3 && (iv % 10 !== 0 || iv < 10 || iv > 40_950)) {
+      out.push({ path: at('advertInterval'), message: `VRRPv3 needs 10 ms steps from 10 ms to 40.95 s, got ${iv} ms` });
+    }
+    if (inst.auth && inst.auth.type !== 'none' && inst.version !== 2) {
+      out.push({ path: at('auth'), message: 'authentication exists only in VRRPv2 (RFC 5798 removed it)' });
+    }
+    if (inst.auth?.type === 'pass') {
+      if (inst.auth.password.length === 0) out.push({ path: at('auth', 'password'), message: 'a PASS password must not be empty' });
+      if (new TextEncoder().encode(inst.auth.password).length > 8) {
+        out.push({ path: at('auth', 'password'), message: 'only the first 8 bytes of a PASS password are sent (as keepalived does)', warning: true });
+      }
+    }
+    if (inst.priority === 255 && !inst.preempt) out.push({ path: at('preempt'), message: 'the address owner (priority 255) always preempts; remove "preempt: false"' });
+    if (!inst.preempt && inst.preemptDelay > 0) out.push({ path: at('preemptDelay'), message: 'preemptDelay has no effect with "preempt: false"' });
+    if (inst.preemptDelay > 1_000_000) out.push({ path: at('preemptDelay'), message: 'preemptDelay is at most 1000 s' });
+    inst.vips.forEach((v, i) => {
+      if (v.family !== fam) out.push({ path: at('vips', i), message: `IPv${v.family} VIP in an IPv${fam} instance: adverts carry one family` });
+    });
+    [...inst.vips, ...inst.excludedVips].forEach((v, i) => {
+      const key = `${v.address}`;
+      const other = seenVip.get(key);
+      const p = i < inst.vips.length ? at('vips', i) : at('excludedVips', i - inst.vips.length);
+      if (other !== undefined) out.push({ path: p, message: `VIP ${key} is also in instance "${other}"` });
+      seenVip.set(key, name);
+      if (v.label && !v.label.startsWith(v.dev ?? inst.interface)) {
+        out.push({ path: p, message: `label "${v.label}" must start with the device name "${v.dev ?? inst.interface}" (a kernel rule)` });
+      }
+    });
+    if (inst.sourceAddress && familyOfText(inst.sourceAddress) !== fam) {
+      out.push({ path: at('sourceAddress'), message: `IPv${familyOfText(inst.sourceAddress)} source for an IPv${fam} instance` });
+    }
+    inst.unicastPeers.forEach((p, i) => {
+      if (familyOfText(p) !== fam) out.push({ path: at('unicastPeers', i), message: `IPv${familyOfText(p)} peer for an IPv${fam} instance` });
+      if (inst.sourceAddress && p === inst.sourceAddress) out.push({ path: at('unicastPeers', i), message: 'a peer cannot be our own source address' });
+    });
+    // RFC 5798 §5.2.3: the VRID identifies the router on its LAN: unique per interface and family.
+    const vkey = `${inst.interface}/${fam}/${inst.vrid}`;
+    const prev = seenVrid.get(vkey);
+    if (prev !== undefined) out.push({ path: at('vrid'), message: `VRID ${inst.vrid} on ${inst.interface} (IPv${fam}) is already used by instance "${prev}"` });
+    seenVrid.set(vkey, name);
+  }
+  return out;
+}
+
+function familyOfText(a: string): 4 | 6 {
+  return a.includes(':') ? 6 : 4;
+}
+
+/** An instance's address family: its first VIP's, else its source address's, else IPv4. */
+export function instanceFamily(inst: InstanceSettings): 4 | 6 {
+  if (inst.vips[0]) return inst.vips[0].family;
+  if (inst.sourceAddress) return familyOfText(inst.sourceAddress);
+  if (inst.unicastPeers[0]) return familyOfText(inst.unicastPeers[0]);
+  return 4;
+}
+
+/** Validate config text. Nothing is applied here: the caller gets a whole config or a list of errors. */
+export function parseConfig(text: string, file: string): LoadResult {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const errors: ConfigIssue[] = [];
+  for (const e of doc.errors) {
+    const p = lc.linePos(e.pos[0]);
+    errors.push({ file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+  }
+  if (errors.length) return { ok: false, errors };
+  const raw = doc.toJS() ?? {};
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path as Path;
+      const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+      const pos = locate(doc, lc, path, unknown);
+      const shown = unknown === undefined ? path : [...path, unknown];
+      errors.push({ file, ...pos, path: shown.join('.'), message: describeIssue(issue) });
+    }
+    return { ok: false, errors };
+  }
+  const warnings: ConfigIssue[] = [];
+  for (const c of crossChecks(parsed.data)) {
+    const issue = { file, ...locate(doc, lc, c.path), path: c.path.join('.'), message: c.message };
+    (c.warning ? warnings : errors).push(issue);
+  }
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, config: parsed.data, warnings };
+}
+
+export async function loadConfig(file: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { ok: false, errors: [{ file, line: 0, col: 0, path: '', message: `cannot read: ${err.code ?? ''} ${err.message}`.trim() }] };
+  }
+  return parseConfig(text, file);
+}

@@ -1,0 +1,127 @@
+// The vrrpd YAML config schema (zod): the single source of config types and defaults.
+import { z } from 'zod';
+import { canonicalAddress, familyOf } from '../protocol/addr.js';
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration: a number of seconds, or a string like "1s", "100ms", "2.5s", "1m". Result in ms. */
+export const duration = z
+  .union([z.number().nonnegative(), z.string().regex(DURATION_RE, 'a duration like "1s", "100ms" or a number of seconds')])
+  .transform((v) => {
+    if (typeof v === 'number') return v * 1000;
+    const m = DURATION_RE.exec(v)!;
+    return Number(m[1]) * UNIT_MS[m[2] ?? 's']!;
+  });
+
+const ifname = z.string().min(1).max(15).regex(/^[^\s/:]+$/, 'an interface name (no spaces, "/" or ":")');
+
+const ipAddress = z.string().refine((s) => canonicalAddress(s) !== null, 'an IPv4 or IPv6 address');
+
+/** "192.168.1.250", "192.168.1.250/32", optionally followed by "dev eth0" and "label eth0:vip". */
+const VIP_RE = /^(\S+?)(?:\/(\d{1,3}))?(?:\s+dev\s+(\S+))?(?:\s+label\s+(\S+))?$/;
+
+const vipObject = z.strictObject({
+  address: z.string(),
+  dev: ifname.optional(),
+  label: z.string().min(1).max(15).optional(),
+});
+
+export interface Vip {
+  address: string;
+  family: 4 | 6;
+  prefixLen: number;
+  dev?: string;
+  label?: string;
+}
+
+export const vip = z.union([z.string(), vipObject]).transform((v, ctx): Vip => {
+  const o = typeof v === 'string' ? (() => {
+    const m = VIP_RE.exec(v.trim());
+    return m ? { address: m[2] ? `${m[1]}/${m[2]}` : m[1]!, dev: m[3], label: m[4] } : null;
+  })() : v;
+  if (!o) {
+    ctx.addIssue({ code: 'custom', message: 'a VIP like "192.168.1.250/32 dev eth0 label eth0:vip"' });
+    return z.NEVER;
+  }
+  const [addr, plen] = o.address.split('/');
+  const family = familyOf(addr ?? '');
+  if (!family) {
+    ctx.addIssue({ code: 'custom', message: `"${addr}" is not an IPv4 or IPv6 address` });
+    return z.NEVER;
+  }
+  const max = family === 4 ? 32 : 128;
+  const prefixLen = plen === undefined ? max : Number(plen);
+  if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > max) {
+    ctx.addIssue({ code: 'custom', message: `prefix length must be 0-${max}` });
+    return z.NEVER;
+  }
+  const out: Vip = { address: canonicalAddress(addr!)!, family, prefixLen };
+  if (o.dev) out.dev = o.dev;
+  if (o.label) out.label = o.label;
+  return out;
+});
+
+export const garpSchema = z.strictObject({
+  /** Second burst after becoming MASTER (keepalived garp_master_delay, default 5 s; 0 = none). */
+  masterDelay: duration.default(5000),
+  /** GARPs per VIP in each burst (garp_master_repeat, default 5). */
+  masterRepeat: z.number().int().min(0).max(255).default(5),
+  /** Periodic refresh while MASTER (garp_master_refresh, default 0 = off). */
+  masterRefresh: duration.default(0),
+  /** GARPs per VIP per refresh (garp_master_refresh_repeat, default 1). */
+  refreshRepeat: z.number().int().min(1).max(255).default(1),
+  /** GARPs per VIP when a lower-priority master is heard (split-brain heal, default 5; 0 = none). */
+  lowerPriorityRepeat: z.number().int().min(0).max(255).default(5),
+  /** Gap between packets of a burst (vrrp_garp_interval, default 0). */
+  interval: duration.default(0),
+});
+
+const trackInterface = z.union([ifname, z.strictObject({ name: ifname, weight: z.number().int().min(-254).max(254).default(0) })])
+  .transform((v) => (typeof v === 'string' ? { name: v, weight: 0 } : v));
+
+export const instanceSchema = z.strictObject({
+  /** Interface the adverts are sent and received on (the crossover, eth1 in the seeds). */
+  interface: ifname,
+  vrid: z.number().int().min(1).max(255),
+  /** VRRP version; 2 is keepalived's default. */
+  version: z.union([z.literal(2), z.literal(3)]).default(2),
+  priority: z.number().int().min(1).max(255).default(100),
+  /** Advertisement interval: v2 whole seconds 1-255, v3 10 ms steps from 10 ms to 40.95 s. */
+  advertInterval: duration.default(1000),
+  /** Initial state; MASTER waits one interval instead of three for a better master. */
+  state: z.enum(['BACKUP', 'MASTER']).default('BACKUP'),
+  /** false = keepalived's nopreempt. */
+  preempt: z.boolean().default(true),
+  preemptDelay: duration.default(0),
+  /** VRRPv2 only. */
+  auth: z.strictObject({ type: z.enum(['none', 'pass']), password: z.string().default('') }).optional(),
+  /** Source address of our adverts; default: the interface's primary address. */
+  sourceAddress: ipAddress.optional(),
+  /** Unicast to these peers instead of multicast. */
+  unicastPeers: z.array(ipAddress).default([]),
+  /** VRRPv3 IPv4 checksum form we send: with the pseudo-header (keepalived/FRR) or without (RFC 9568). */
+  checksum: z.enum(['pseudo-header', 'no-pseudo-header']).default('pseudo-header'),
+  vips: z.array(vip).default([]),
+  /** Held and announced, but not listed in adverts (keepalived virtual_ipaddress_excluded). */
+  excludedVips: z.array(vip).default([]),
+  garp: garpSchema.prefault({}),
+  trackInterfaces: z.array(trackInterface).default([]),
+  /** Do not go FAULT when the advert interface itself goes down. */
+  dontTrackPrimary: z.boolean().default(false),
+  /** Drop adverts whose VIP list differs from ours (keepalived does); default: log and accept. */
+  strictAddressCheck: z.boolean().default(false),
+});
+
+export const configSchema = z.strictObject({
+  global: z.strictObject({
+    routerId: z.string().optional(),
+    controlSocket: z.string().default('/run/vrrpd/vrrpd.sock'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  }).prefault({}),
+  instances: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an instance name of letters, digits, "_", "-", "."'), instanceSchema),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type InstanceSettings = z.output<typeof instanceSchema>;
