@@ -56,8 +56,11 @@ Options:
 Output (one line per VRRP packet; TIME is seconds since the first frame):
   #N TIME SRC > DST ttl TTL tos 0xTOS VRRPv2|3 vrid ID prio P count N int INTERVAL
      [auth none|PASS "text"] csum 0xXXXX (FORM) addrs A,B => ok | DROP REASON: DETAIL
-  FORM is the checksum that verified: vrrp (v2), pseudo-header or no-pseudo-header
-  (v3 over IPv4 without the pseudo-header: Cisco, Juniper, keepalived v3_checksum_as_v2).
+  FORM is the checksum that verified: vrrp (v2); pseudo-header (v3, RFC 5798);
+  no-pseudo-header (v3 IPv4 over the message only: Cisco, Juniper, keepalived
+  v3_checksum_as_v2); pseudo-header-mcast-dst (v3 IPv4 unicast with 224.0.0.18 in
+  the pseudo-header: keepalived old_unicast_checksum). Nothing when none verified.
+  Without --json a last line sums up: -- N VRRP packets: N ok, N dropped; N other frames skipped
   JSON fields: index time relTime srcMac family src dst ttl tos ipId dontFragment
   ipHeaderChecksumOk version vrid priority count intervalCs intervalText addresses
   authType authText checksum checksumForm verdict detail

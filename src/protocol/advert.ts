@@ -43,7 +43,8 @@ export interface Advert {
   /** v2 Authentication Data (8 bytes); null for v3. */
   authData: Uint8Array | null;
   checksum: number;
-  checksumForm: ChecksumForm;
+  /** The form that verified; null when the checksum was not (or could not be) verified. */
+  checksumForm: ChecksumForm | null;
   addresses: string[];
 }
 
@@ -210,7 +211,7 @@ export function decodeAdvert(vrrp: Uint8Array, ctx: RxContext): DecodeResult {
     authType: v2 ? vrrp[4]! : 0,
     authData: v2 ? vrrp.slice(expected - AUTH_DATA_LEN, expected) : null,
     checksum: dv.getUint16(6),
-    checksumForm: 'vrrp',
+    checksumForm: null,
     addresses,
   };
   // RFC 5798 §7.1 / RFC 3768 §7.1: the TTL / hop limit must be 255. Like keepalived, applied to
@@ -219,6 +220,7 @@ export function decodeAdvert(vrrp: Uint8Array, ctx: RxContext): DecodeResult {
   if (isMulticast(ctx.dst) && ctx.ttl !== VRRP_TTL) return fail('bad-ttl', `TTL ${ctx.ttl} ≠ 255`, advert);
   if (v2) {
     if (!checksumVerifies([vrrp])) return fail('bad-checksum', 'VRRPv2 checksum does not verify', advert);
+    advert.checksumForm = 'vrrp';
   } else {
     const ph = pseudoHeader(family, ctx.src, ctx.dst, vrrp.length);
     if (checksumVerifies([ph, vrrp])) {

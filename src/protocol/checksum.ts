@@ -11,10 +11,12 @@ export function onesComplementSum(chunks: readonly Uint8Array[]): number {
       odd = -1;
       i = 1;
     }
-    for (; i + 1 < chunk.length; i += 2) sum += (chunk[i]! << 8) | chunk[i + 1]!;
+    for (; i + 1 < chunk.length; i += 2) {
+      sum += (chunk[i]! << 8) | chunk[i + 1]!;
+      // Fold before the sum outgrows 31 bits, so `>>>` stays exact on inputs of any size.
+      if (sum > 0x3fffffff) sum = (sum & 0xffff) + (sum >>> 16);
+    }
     if (i < chunk.length) odd = chunk[i]!;
-    // Fold early so the number never leaves the safe-integer range on huge inputs.
-    if (sum > 0x7fffffff) sum = (sum & 0xffff) + (sum >>> 16);
   }
   if (odd >= 0) sum += odd << 8;
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);

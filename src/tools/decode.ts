@@ -1,10 +1,9 @@
 // `vrrpd decode` core: IP packet bytes or hex text -> a per-packet VRRP report with its RFC verdict; pure.
 import { bytesToAddress, type Family } from '../protocol/addr.js';
 import {
-  AUTH_NONE, AUTH_SIMPLE, IPPROTO_VRRP, VRRP_HEADER_LEN, authDataText, decodeAdvert, isMulticast,
+  AUTH_DATA_LEN, AUTH_NONE, AUTH_SIMPLE, IPPROTO_VRRP, VRRP_HEADER_LEN, authDataText, decodeAdvert,
   type Advert, type ChecksumForm, type RxContext,
 } from '../protocol/advert.js';
-import { checksumVerifies } from '../protocol/checksum.js';
 import type { DropReason } from '../protocol/drop.js';
 import { parseIpPacket } from '../protocol/ip.js';
 import { LINKTYPE_ETHERNET, frameToIp } from './pcap.js';
@@ -47,7 +46,10 @@ export interface PacketReport {
   authText: string | null;
   /** The checksum field, e.g. "0x1a2b". */
   checksum: string | null;
-  /** The form that made the checksum verify; null when none did (or it was not reached). */
+  /**
+   * The form that made the checksum verify ('vrrp', 'pseudo-header', 'no-pseudo-header' or
+   * 'pseudo-header-mcast-dst'); null when none did (or the check was not reached).
+   */
   checksumForm: ChecksumForm | null;
   verdict: 'ok' | DropReason;
   /** Why the verdict is what it is, and hints for interop debugging. */
@@ -99,10 +101,11 @@ function rawVrrpFields(vrrp: Uint8Array, family: Family): Partial<PacketReport> 
     authType: version === 2 ? vrrp[4]! : null,
     checksum: hex16((vrrp[6]! << 8) | vrrp[7]!),
   };
-  // Addresses that are fully present (the length check failed, so some may be missing).
+  // The addresses that fit (the length check may have failed), before v2's trailing auth data.
   const addrLen = family === 4 ? 4 : 16;
+  const end = vrrp.length - (version === 2 ? AUTH_DATA_LEN : 0);
   const addresses: string[] = [];
-  for (let i = 0; i < vrrp[3]! && VRRP_HEADER_LEN + (i + 1) * addrLen <= vrrp.length; i++) {
+  for (let i = 0; i < vrrp[3]! && VRRP_HEADER_LEN + (i + 1) * addrLen <= end; i++) {
     const off = VRRP_HEADER_LEN + i * addrLen;
     addresses.push(bytesToAddress(vrrp.subarray(off, off + addrLen)));
   }
@@ -119,22 +122,6 @@ function advertFields(a: Advert): Partial<PacketReport> {
     authText: v2 && a.authType === AUTH_SIMPLE && a.authData ? authDataText(a.authData) : null,
     checksum: hex16(a.checksum),
   };
-}
-
-const VRRP_GROUP_V4 = Uint8Array.of(224, 0, 0, 18);
-
-/**
- * keepalived before 1.3.6 (and later with `old_unicast_checksum`) put the multicast group in the
- * v3 pseudo-header of unicast adverts. Recognise it so the operator gets a useful hint.
- */
-function verifiesWithGroupPseudoHeader(vrrp: Uint8Array, src: Uint8Array): boolean {
-  const ph = new Uint8Array(12);
-  ph.set(src, 0);
-  ph.set(VRRP_GROUP_V4, 4);
-  ph[9] = IPPROTO_VRRP;
-  ph[10] = vrrp.length >> 8;
-  ph[11] = vrrp.length & 0xff;
-  return checksumVerifies([ph, vrrp]);
 }
 
 /** Decode one IP packet (IPv4 or IPv6, starting at the IP header). Never throws. */
@@ -186,15 +173,15 @@ export function decodePacketBytes(bytes: Uint8Array): PacketDecode {
     if (res.reason === 'bad-ttl') {
       // decodeAdvert stops at the TTL; say what the remaining checks (checksum, interval) make of it.
       const rest = decodeAdvert(ip.payload, { ...ctx, ttl: 255 });
-      if (rest.ok) report.checksumForm = rest.advert.checksumForm;
-      else problems.push({ reason: rest.reason, detail: rest.detail });
+      if (rest.ok || rest.reason === 'interval-out-of-range') report.checksumForm = rest.advert?.checksumForm ?? null;
+      if (!rest.ok) problems.push({ reason: rest.reason, detail: rest.detail });
     } else if (res.reason === 'interval-out-of-range' && res.advert) {
       report.checksumForm = res.advert.checksumForm; // decided before the interval check
     }
-    if (problems.some((p) => p.reason === 'bad-checksum') && report.version === 3 && ip.family === 4
-      && !isMulticast(ip.dst) && verifiesWithGroupPseudoHeader(ip.payload, ip.src)) {
-      hints.push('it verifies with 224.0.0.18 as the pseudo-header destination: keepalived old_unicast_checksum');
-    }
+  }
+  if (report.checksumForm === 'pseudo-header-mcast-dst') {
+    hints.push('checksum uses 224.0.0.18 as the pseudo-header destination of a unicast advert, '
+      + 'as old keepalived and its old_unicast_checksum do: not RFC 5798, accepted for interop');
   }
   if (report.version === 2 && report.authType !== null && report.authType !== AUTH_NONE
     && report.authType !== AUTH_SIMPLE) {

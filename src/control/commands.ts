@@ -1,0 +1,108 @@
+// The CLI commands that talk to a running daemon: status (table or JSON), yield, resume; and `run`.
+import type { StatusReport, YieldResult } from '../daemon/director.js';
+import { request, ControlError } from './client.js';
+import { DEFAULT_SOCKET } from './protocol.js';
+import { duration } from '../config/schema.js';
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** Exit codes of the control commands. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+function sock(values: Record<string, unknown>): string {
+  return typeof values.socket === 'string' ? values.socket : DEFAULT_SOCKET;
+}
+
+function fail(io: Io, e: unknown): number {
+  io.stderr(`vrrpd: ${(e as Error).message}\n`);
+  return e instanceof ControlError && e.code !== 'daemon' ? EXIT.unreachable : EXIT.failed;
+}
+
+function ago(iso: string): string {
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 120) return `${s.toFixed(0)}s`;
+  if (s < 7200) return `${(s / 60).toFixed(0)}m`;
+  if (s < 172800) return `${(s / 3600).toFixed(1)}h`;
+  return `${(s / 86400).toFixed(1)}d`;
+}
+
+export function formatStatus(st: StatusReport): string {
+  const head = ['INSTANCE', 'VRID', 'STATE', 'PRIO', 'MASTER', 'VIPS', 'SINCE', 'REASON', 'RX/TX'];
+  const rows = st.instances.map((i) => [
+    i.name,
+    String(i.vrid),
+    i.state + (i.held ? ' (held)' : ''),
+    i.effectivePriority === i.priority ? String(i.priority) : `${i.effectivePriority} (${i.priority})`,
+    i.master ?? '-',
+    i.vips.length ? i.vips.join(',') : '-',
+    ago(i.since),
+    i.reason ?? '-',
+    `${String(i.counters.advertsReceived)}/${String(i.counters.advertsSent)}`,
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c]!))).join('  ');
+  const drops = Object.entries(st.daemon.drops);
+  const tail = drops.length ? `\ndropped: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
+  return [line(head), ...rows.map(line)].join('\n') + tail + '\n';
+}
+
+export async function statusCommand(values: Record<string, unknown>, io: Io): Promise<number> {
+  try {
+    const st = (await request(sock(values), { cmd: 'status' })) as StatusReport;
+    io.stdout(values.json ? `${JSON.stringify(st)}\n` : formatStatus(st));
+    return EXIT.ok;
+  } catch (e) {
+    return fail(io, e);
+  }
+}
+
+export function describeYield(r: YieldResult): string {
+  switch (r.outcome) {
+    case 'taken-over':
+      return `${r.instance}: ${r.by} took over in ${r.afterMs!.toFixed(0)} ms`;
+    case 'reclaimed':
+      return `${r.instance}: no peer took over; reclaimed after ${(r.afterMs! / 1000).toFixed(1)} s`;
+    case 'refused':
+      return `${r.instance}: not yielded: ${r.detail}`;
+    case 'timeout':
+      return `${r.instance}: no outcome within the wait`;
+  }
+}
+
+export async function yieldCommand(values: Record<string, unknown>, positionals: string[], io: Io): Promise<number> {
+  let holdMs: number | null = null;
+  if (typeof values.for === 'string') {
+    const d = duration.safeParse(values.for);
+    if (!d.success) {
+      io.stderr(`vrrpd yield: --for ${values.for}: expected a duration like 30s, 5m, 1h\n`);
+      return EXIT.usage;
+    }
+    holdMs = d.data;
+  }
+  try {
+    const req = { cmd: 'yield' as const, holdMs, ...(positionals[0] ? { instance: positionals[0] } : {}) };
+    const res = (await request(sock(values), req, 60_000)) as YieldResult[];
+    if (res.length === 0) {
+      io.stdout('nothing to yield: this node is MASTER of no instance\n');
+      return EXIT.failed;
+    }
+    for (const r of res) io.stdout(`${describeYield(r)}\n`);
+    return res.every((r) => r.outcome === 'taken-over') ? EXIT.ok : EXIT.failed;
+  } catch (e) {
+    return fail(io, e);
+  }
+}
+
+export async function resumeCommand(values: Record<string, unknown>, positionals: string[], io: Io): Promise<number> {
+  try {
+    const req = { cmd: 'resume' as const, ...(positionals[0] ? { instance: positionals[0] } : {}) };
+    const done = (await request(sock(values), req)) as string[];
+    io.stdout(done.length ? `resumed: ${done.join(', ')}\n` : 'no instance was held\n');
+    return EXIT.ok;
+  } catch (e) {
+    return fail(io, e);
+  }
+}

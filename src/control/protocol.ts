@@ -1,0 +1,26 @@
+// Control-socket protocol: newline-delimited JSON requests and replies, validated with zod.
+import { z } from 'zod';
+
+export const requestSchema = z.discriminatedUnion('cmd', [
+  z.strictObject({ id: z.union([z.string(), z.number()]).optional(), cmd: z.literal('status') }),
+  z.strictObject({
+    id: z.union([z.string(), z.number()]).optional(),
+    cmd: z.literal('yield'),
+    instance: z.string().optional(),
+    /** Hold duration in ms; absent or null = until resume. */
+    holdMs: z.number().nonnegative().nullable().optional(),
+    /** How long to wait for the outcome, ms. */
+    timeoutMs: z.number().positive().max(600_000).optional(),
+  }),
+  z.strictObject({ id: z.union([z.string(), z.number()]).optional(), cmd: z.literal('resume'), instance: z.string().optional() }),
+  z.strictObject({ id: z.union([z.string(), z.number()]).optional(), cmd: z.literal('ping') }),
+]);
+
+export type Request = z.infer<typeof requestSchema>;
+
+export type Reply = { id?: string | number; ok: true; result: unknown } | { id?: string | number; ok: false; error: string };
+
+/** Longest request line we accept; anything longer is an error and the connection is closed. */
+export const MAX_LINE = 64 * 1024;
+
+export const DEFAULT_SOCKET = '/run/vrrpd/vrrpd.sock';

@@ -1,0 +1,76 @@
+// `vrrpd run`: loads the config, wires the director to the real network and the control socket, handles signals.
+import pino, { type Logger } from 'pino';
+import { loadConfig, formatIssue } from './config/load.js';
+import { Director } from './daemon/director.js';
+import { ControlServer } from './control/server.js';
+import type { Request } from './control/protocol.js';
+
+export interface RunOptions {
+  file: string;
+  socket?: string;
+  logLevel?: string;
+  /** For tests: a logger to use instead of stdout. */
+  log?: Logger;
+}
+
+export function makeLogger(level: string): Logger {
+  // JSON lines to stdout (journald keeps them); pretty only for a human at a terminal.
+  if (process.stdout.isTTY) {
+    return pino({ level, transport: { target: 'pino/file', options: { destination: 1 } }, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+  }
+  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+/** Runs until SIGTERM/SIGINT; resolves with the exit code. */
+export async function runDaemon(opts: RunOptions): Promise<number> {
+  const loaded = await loadConfig(opts.file);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) process.stderr.write(`${formatIssue(e)}\n`);
+    process.stderr.write(`vrrpd: ${opts.file}: configuration refused, nothing started\n`);
+    return 1;
+  }
+  const config = loaded.config;
+  const log = opts.log ?? makeLogger(opts.logLevel ?? config.global.logLevel);
+  for (const w of loaded.warnings) log.warn({ file: w.file, line: w.line, path: w.path }, w.message);
+  const { createNetIO } = await import('./net/netio.js');
+  const io = await createNetIO();
+  const director = new Director({ config, io, log });
+  const socketPath = opts.socket ?? config.global.controlSocket;
+  const control = new ControlServer(socketPath, async (req: Request) => {
+    switch (req.cmd) {
+      case 'status':
+        return director.status();
+      case 'ping':
+        return 'pong';
+      case 'yield':
+        return director.yield(req.instance, req.holdMs ?? null, req.timeoutMs);
+      case 'resume':
+        return director.resume(req.instance);
+    }
+  });
+  try {
+    await director.start();
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, 'cannot start');
+    await director.stop().catch(() => undefined);
+    return 1;
+  }
+  await control.listen();
+  log.info({ config: opts.file, socket: socketPath, instances: Object.keys(config.instances) }, 'vrrpd running');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      const t0 = process.hrtime.bigint();
+      await director.stop();
+      await control.close();
+      log.info({ signal, stopMs: Number(process.hrtime.bigint() - t0) / 1e6 }, 'vrrpd stopped');
+      resolve(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGHUP', () => log.warn('SIGHUP: reload is not implemented yet; keeping the running config'));
+  });
+}

@@ -1,0 +1,446 @@
+// The shell around the engine: feeds it packets, ticks, link events and requests; executes its actions.
+import type { Logger } from 'pino';
+import { VrrpInstance } from '../engine/instance.js';
+import type { Action, InstanceConfig, VrrpState } from '../engine/types.js';
+import { decodeAdvert, encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, isMulticast } from '../protocol/advert.js';
+import { bytesToAddress, canonicalAddress } from '../protocol/addr.js';
+import { emptyDropCounters, type DropReason } from '../protocol/drop.js';
+import { gratuitousArp, unsolicitedNa } from '../protocol/frames.js';
+import type { Config, InstanceSettings, Vip } from '../config/schema.js';
+import { instanceFamily } from '../config/load.js';
+import { Scheduler, monotonicMs } from './clock.js';
+import type { Addr, Link, NetIO, PacketChannel, VrrpChannel, VrrpRx } from './io.js';
+
+const IFA_F_SECONDARY = 0x01;
+const RT_SCOPE_UNIVERSE = 0;
+const RT_SCOPE_LINK = 253;
+
+export interface YieldResult {
+  instance: string;
+  outcome: 'taken-over' | 'reclaimed' | 'refused' | 'timeout';
+  by?: string;
+  afterMs?: number;
+  detail?: string;
+}
+
+interface VipPlace {
+  vip: Vip;
+  dev: string;
+  ifindex: number;
+  mac: string | null;
+}
+
+/** One configured instance with what the shell needs around its engine. */
+interface Runner {
+  name: string;
+  settings: InstanceSettings;
+  family: 4 | 6;
+  ifindex: number;
+  engineCfg: InstanceConfig;
+  inst: VrrpInstance;
+  vips: VipPlace[];
+  advertDsts: string[];
+  ipId: number;
+  queue: Promise<void>;
+  yieldWaiters: ((r: YieldResult) => void)[];
+  garpSent: number;
+  vipsHeld: boolean;
+}
+
+export interface DirectorOptions {
+  config: Config;
+  io: NetIO;
+  log: Logger;
+  now?: () => number;
+}
+
+export class Director {
+  private readonly runners: Runner[] = [];
+  private readonly channels = new Map<string, VrrpChannel>();
+  private readonly packetChannels = new Map<number, PacketChannel>();
+  private readonly links = new Map<number, Link>();
+  private readonly scheduler: Scheduler;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  readonly drops: Record<DropReason, number> = emptyDropCounters();
+  private unwatch: (() => void) | null = null;
+  private readonly startedAt: number;
+  private stopping = false;
+
+  constructor(private readonly opts: DirectorOptions) {
+    this.now = opts.now ?? monotonicMs;
+    this.log = opts.log;
+    this.scheduler = new Scheduler(this.now, (t) => this.onTimer(t));
+    this.startedAt = Date.now();
+  }
+
+  /** Resolve interfaces and addresses, remove stale VIPs, open sockets, start every instance. */
+  async start(): Promise<void> {
+    const { io, config } = this.opts;
+    for (const l of await io.links()) this.links.set(l.index, l);
+    const addrs = await io.addresses();
+    const byName = (n: string) => [...this.links.values()].find((l) => l.name === n);
+    for (const [name, s] of Object.entries(config.instances)) {
+      const link = byName(s.interface);
+      if (!link) throw new Error(`instance ${name}: interface ${s.interface} does not exist`);
+      const family = instanceFamily(s);
+      const primary = s.sourceAddress ?? primaryAddress(addrs, link.index, family);
+      const vips: VipPlace[] = [];
+      for (const v of [...s.vips, ...s.excludedVips]) {
+        const dev = v.dev ?? s.interface;
+        const l = byName(dev);
+        if (!l) throw new Error(`instance ${name}: VIP ${v.address} device ${dev} does not exist`);
+        vips.push({ vip: v, dev, ifindex: l.index, mac: l.mac });
+      }
+      const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'));
+      const r: Runner = {
+        name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, this.now()),
+        vips, advertDsts: s.unicastPeers.length ? s.unicastPeers.map((p) => canonicalAddress(p)!) : [family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6],
+        ipId: 0, queue: Promise.resolve(), yieldWaiters: [], garpSent: 0, vipsHeld: false,
+      };
+      this.runners.push(r);
+      if (!primary) this.feed(r, { type: 'fault', source: `no IPv${family} source address on ${s.interface}`, active: true });
+    }
+    // Reconcile: we are master of nothing yet, so any configured VIP on the box is a leftover
+    // (a SIGKILLed predecessor). keepalived would keep the duplicate forever.
+    for (const r of this.runners) {
+      for (const p of r.vips) {
+        if (addrs.some((a) => a.index === p.ifindex && a.address === p.vip.address)) {
+          this.log.warn({ instance: r.name, vip: p.vip.address, dev: p.dev }, 'removing stale VIP left by a previous run');
+          await io.deleteAddress({ ifindex: p.ifindex, family: p.vip.family, address: p.vip.address, prefixLen: p.vip.prefixLen })
+            .catch((e: Error) => this.log.error({ err: e.message, vip: p.vip.address }, 'cannot remove stale VIP'));
+        }
+      }
+    }
+    for (const r of this.runners) {
+      const key = `${r.family}/${r.ifindex}`;
+      if (!this.channels.has(key)) {
+        this.channels.set(key, io.openVrrp(r.family, r.settings.interface, r.ifindex,
+          (rx) => this.onPacket(rx), (e) => this.log.error({ err: e.message, interface: r.settings.interface }, 'VRRP socket error')));
+      }
+      for (const p of r.vips) {
+        if (!this.packetChannels.has(p.ifindex)) this.packetChannels.set(p.ifindex, io.openPacket(p.dev, p.ifindex));
+      }
+    }
+    this.unwatch = await io.watch((e) => {
+      if (e.type === 'link') this.onLink(e.link);
+      else if (e.type === 'overrun') void this.resyncLinks();
+    });
+    for (const r of this.runners) this.applyLinkState(r);
+    for (const r of this.runners) this.feed(r, { type: 'startup' });
+    this.rearm();
+  }
+
+  /** Graceful stop: priority 0 from every MASTER, VIPs removed, sockets closed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.scheduler.stop();
+    this.unwatch?.();
+    for (const r of this.runners) this.feed(r, { type: 'shutdown' });
+    await Promise.all([...this.runners.map((r) => r.queue), ...[...this.channels.values()].map((c) => c.flush())]);
+    for (const c of this.channels.values()) c.close();
+    for (const c of this.packetChannels.values()) c.close();
+    this.opts.io.close();
+  }
+
+  // ---- inputs ----
+
+  private onPacket(rx: VrrpRx): void {
+    const now = this.now();
+    const d = decodeAdvert(rx.payload, { family: rx.family, src: rx.src, dst: rx.dst, ttl: rx.ttl });
+    const src = rx.src.length === 4 || rx.src.length === 16 ? bytesToAddress(rx.src) : '?';
+    if (!d.ok) return this.countDrop(d.reason, { src, detail: d.detail });
+    const r = this.runners.find((x) => x.ifindex === rx.ifindex && x.family === rx.family && x.settings.vrid === d.advert.vrid);
+    if (!r) return this.countDrop('vrid-not-configured', { src, vrid: d.advert.vrid });
+    this.feed(r, { type: 'advert', advert: d.advert, src, ttl: rx.ttl, unicast: !isMulticast(rx.dst) }, now);
+  }
+
+  private onTimer(now: number): void {
+    if (this.scheduler.lastLatenessMs > 1) {
+      this.log.warn({ latenessMs: Number(this.scheduler.lastLatenessMs.toFixed(3)), lag: this.scheduler.eventLoopLag() }, 'timer fired late: event loop lag threatens VRRP deadlines');
+    }
+    for (const r of this.runners) {
+      const d = r.inst.nextDeadline();
+      if (d !== null && d <= now) this.feed(r, { type: 'tick' }, now, false);
+    }
+    this.rearm();
+  }
+
+  private onLink(l: Link): void {
+    const prev = this.links.get(l.index);
+    this.links.set(l.index, l);
+    if (prev && prev.up === l.up && prev.running === l.running && prev.mac === l.mac) return;
+    for (const r of this.runners) {
+      for (const p of r.vips) if (p.ifindex === l.index) p.mac = l.mac;
+      this.applyLinkState(r);
+    }
+  }
+
+  private async resyncLinks(): Promise<void> {
+    this.log.warn('netlink event overrun: re-reading links');
+    for (const l of await this.opts.io.links()) this.onLink(l);
+  }
+
+  /** Tracked interfaces → FAULT sources (weight 0) or a tracking weight. */
+  private applyLinkState(r: Runner): void {
+    const s = r.settings;
+    const tracked = [...s.trackInterfaces];
+    if (!s.dontTrackPrimary && !tracked.some((t) => t.name === s.interface)) tracked.push({ name: s.interface, weight: 0 });
+    let weight = 0;
+    for (const t of tracked) {
+      const l = [...this.links.values()].find((x) => x.name === t.name);
+      const up = !!l && l.up && l.running;
+      if (t.weight === 0) this.feed(r, { type: 'interface', ifname: t.name, up });
+      else if ((t.weight > 0 && up) || (t.weight < 0 && !up)) weight += t.weight;
+    }
+    if (weight !== r.inst.state.trackWeight) this.feed(r, { type: 'trackWeight', weight });
+  }
+
+  // ---- requests from the control socket ----
+
+  yield(name: string | undefined, holdMs: number | null, timeoutMs = 30_000): Promise<YieldResult[]> {
+    const targets = this.select(name).filter((r) => name !== undefined || r.inst.state.state === 'MASTER');
+    return Promise.all(targets.map((r) => new Promise<YieldResult>((resolve) => {
+      if (r.inst.state.state !== 'MASTER') {
+        resolve({ instance: r.name, outcome: 'refused', detail: `not MASTER (${r.inst.state.state})` });
+        return;
+      }
+      const t = setTimeout(() => resolve({ instance: r.name, outcome: 'timeout' }), timeoutMs);
+      r.yieldWaiters.push((res) => { clearTimeout(t); resolve(res); });
+      this.feed(r, { type: 'yield', holdMs });
+    })));
+  }
+
+  resume(name: string | undefined): string[] {
+    const done: string[] = [];
+    for (const r of this.select(name)) {
+      if (r.inst.state.held) {
+        this.feed(r, { type: 'resume' });
+        done.push(r.name);
+      }
+    }
+    return done;
+  }
+
+  private select(name: string | undefined): Runner[] {
+    if (name === undefined) return this.runners;
+    const r = this.runners.find((x) => x.name === name);
+    if (!r) throw new Error(`no instance named "${name}"`);
+    return [r];
+  }
+
+  // ---- the engine and its actions ----
+
+  private feed(r: Runner, ev: Parameters<VrrpInstance['step']>[1], now = this.now(), rearm = true): void {
+    const actions = r.inst.step(now, ev);
+    for (const a of actions) this.execute(r, a);
+    if (rearm) this.rearm();
+  }
+
+  private rearm(): void {
+    if (this.stopping) return;
+    let next: number | null = null;
+    for (const r of this.runners) {
+      const d = r.inst.nextDeadline();
+      if (d !== null && (next === null || d < next)) next = d;
+    }
+    this.scheduler.arm(next);
+  }
+
+  private countDrop(reason: DropReason, fields: Record<string, unknown>): void {
+    this.drops[reason]++;
+    this.log.debug({ reason, ...fields }, 'VRRP packet dropped');
+  }
+
+  /** Sends happen now (they are what the timers are about); address changes are queued in order. */
+  private execute(r: Runner, a: Action): void {
+    switch (a.type) {
+      case 'sendAdvert':
+        return this.sendAdvert(r, a.priority);
+      case 'transition':
+        this.log.info({ instance: r.name, from: a.from, to: a.to, reason: a.reason, detail: a.detail }, `${r.name}: ${a.from} -> ${a.to} (${a.reason})`);
+        return;
+      case 'addVips':
+        r.vipsHeld = true;
+        return this.enqueue(r, () => this.setVips(r, true));
+      case 'removeVips':
+        r.vipsHeld = false;
+        return this.enqueue(r, () => this.setVips(r, false));
+      case 'announce':
+        return this.enqueue(r, () => this.announce(r, a.count));
+      case 'drop':
+        return this.countDrop(a.reason, { instance: r.name, detail: a.detail });
+      case 'yieldOutcome': {
+        const res: YieldResult = a.outcome === 'taken-over'
+          ? { instance: r.name, outcome: a.outcome, by: a.by, afterMs: a.afterMs }
+          : { instance: r.name, outcome: a.outcome, afterMs: a.afterMs };
+        this.log.info(res, 'yield outcome');
+        for (const w of r.yieldWaiters.splice(0)) w(res);
+        return;
+      }
+      case 'yieldRefused':
+        for (const w of r.yieldWaiters.splice(0)) w({ instance: r.name, outcome: 'refused', detail: a.detail });
+        return;
+      case 'addressMismatch':
+        this.log.warn({ instance: r.name, src: a.src, theirs: a.theirs, ours: a.ours }, 'advert VIP list differs from ours');
+        return;
+      case 'priorityChanged':
+        this.log.info({ instance: r.name, from: a.from, to: a.to }, 'effective priority changed');
+        return;
+      case 'holdEnded':
+        this.log.info({ instance: r.name, cause: a.cause }, 'yield hold ended');
+        return;
+      case 'hook':
+      case 'notify':
+        this.log.debug({ instance: r.name, action: a }, 'hook');
+        return;
+    }
+  }
+
+  private enqueue(r: Runner, job: () => Promise<void>): void {
+    r.queue = r.queue.then(job).catch((e: Error) => this.log.error({ instance: r.name, err: e.message }, 'action failed'));
+  }
+
+  private sendAdvert(r: Runner, priority: number): void {
+    const s = r.settings;
+    const ch = this.channels.get(`${r.family}/${r.ifindex}`);
+    if (!ch) return;
+    r.ipId = (r.ipId % 0xffff) + 1; // keepalived: per instance, from 1, never 0 (the kernel would fill it in)
+    for (const dst of r.advertDsts) {
+      try {
+        const payload = encodeAdvert({
+          version: s.version, family: r.family, vrid: s.vrid, priority, intervalCs: s.advertInterval / 10,
+          addresses: s.vips.map((v) => v.address), authType: s.auth?.type === 'pass' ? 1 : 0,
+          authPassword: s.auth?.password ?? '', checksumForm: s.checksum, src: r.engineCfg.primaryAddress, dst,
+        });
+        ch.send(payload, r.engineCfg.primaryAddress, dst, r.ipId);
+      } catch (e) {
+        this.log.error({ instance: r.name, err: (e as Error).message, dst }, 'advert send failed');
+      }
+    }
+  }
+
+  private async setVips(r: Runner, add: boolean): Promise<void> {
+    const io = this.opts.io;
+    for (const p of r.vips) {
+      const a = { ifindex: p.ifindex, family: p.vip.family, address: p.vip.address, prefixLen: p.vip.prefixLen };
+      try {
+        if (add) await io.addAddress(p.vip.label ? { ...a, label: p.vip.label } : a);
+        else await io.deleteAddress(a);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((add && code === 'EEXIST') || (!add && (code === 'EADDRNOTAVAIL' || code === 'ENOENT' || code === 'ENODEV'))) continue;
+        this.log.error({ instance: r.name, vip: p.vip.address, dev: p.dev, err: (e as Error).message }, add ? 'cannot add VIP' : 'cannot remove VIP');
+      }
+    }
+  }
+
+  /** count rounds over every VIP (keepalived's order), spaced by garp.interval when set. */
+  private async announce(r: Runner, count: number): Promise<void> {
+    if (!r.vipsHeld) return; // left MASTER before the burst was due
+    const gap = r.settings.garp.interval;
+    for (let round = 0; round < count; round++) {
+      for (const p of r.vips) {
+        const ch = this.packetChannels.get(p.ifindex);
+        if (!ch || !p.mac) continue;
+        try {
+          ch.send(p.vip.family === 4 ? gratuitousArp(p.mac, p.vip.address) : unsolicitedNa(p.mac, p.vip.address));
+          r.garpSent++;
+        } catch (e) {
+          this.log.error({ instance: r.name, vip: p.vip.address, err: (e as Error).message }, 'GARP send failed');
+        }
+        if (gap > 0) await new Promise((res) => setTimeout(res, gap));
+      }
+    }
+  }
+
+  // ---- status ----
+
+  status(): StatusReport {
+    const wall = Date.now();
+    const mono = this.now();
+    return {
+      daemon: { pid: process.pid, startedAt: new Date(this.startedAt).toISOString(), drops: nonZero(this.drops) },
+      instances: this.runners.map((r) => {
+        const st = r.inst.state;
+        return {
+          name: r.name,
+          vrid: r.settings.vrid,
+          version: r.settings.version,
+          interface: r.settings.interface,
+          state: st.state,
+          priority: r.settings.priority,
+          effectivePriority: st.effectivePriority,
+          master: st.master,
+          masterPriority: st.masterPriority,
+          primaryAddress: r.engineCfg.primaryAddress,
+          vips: st.state === 'MASTER' ? r.vips.map((p) => `${p.vip.address}/${p.vip.prefixLen}`) : [],
+          configuredVips: r.vips.map((p) => ({ address: `${p.vip.address}/${p.vip.prefixLen}`, dev: p.dev })),
+          since: new Date(wall - (mono - st.since)).toISOString(),
+          reason: st.reason,
+          reasonDetail: st.reasonDetail,
+          held: st.held,
+          faults: [...st.faults],
+          advertIntervalMs: r.settings.advertInterval,
+          masterAdverIntervalMs: st.masterAdverIntervalCs * 10,
+          counters: { ...st.counters, garpSent: r.garpSent },
+        };
+      }),
+    };
+  }
+
+  /** Test hook: the state of one instance. */
+  stateOf(name: string): VrrpState | undefined {
+    return this.runners.find((r) => r.name === name)?.inst.state.state;
+  }
+}
+
+export interface StatusReport {
+  daemon: { pid: number; startedAt: string; drops: Partial<Record<DropReason, number>> };
+  instances: {
+    name: string; vrid: number; version: number; interface: string; state: VrrpState; priority: number;
+    effectivePriority: number; master: string | null; masterPriority: number | null; primaryAddress: string;
+    vips: string[]; configuredVips: { address: string; dev: string }[]; since: string; reason: string | null;
+    reasonDetail: string; held: boolean; faults: string[]; advertIntervalMs: number; masterAdverIntervalMs: number;
+    counters: Record<string, unknown>;
+  }[];
+}
+
+function nonZero<K extends string>(o: Record<K, number>): Partial<Record<K, number>> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => (v as number) > 0)) as Partial<Record<K, number>>;
+}
+
+/** keepalived's choice: the interface's first primary global IPv4, or its IPv6 link-local. */
+export function primaryAddress(addrs: Addr[], ifindex: number, family: 4 | 6): string | null {
+  const mine = addrs.filter((a) => a.index === ifindex && a.family === family);
+  const pick = family === 4
+    ? mine.find((a) => a.scope === RT_SCOPE_UNIVERSE && !(a.flags & IFA_F_SECONDARY))
+    : mine.find((a) => a.scope === RT_SCOPE_LINK);
+  return pick?.address ?? null;
+}
+
+export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6, primary: string): InstanceConfig {
+  return {
+    name,
+    vrid: s.vrid,
+    version: s.version,
+    family,
+    priority: s.priority,
+    advertIntervalCs: s.advertInterval / 10,
+    preempt: s.preempt,
+    preemptDelayMs: s.preemptDelay,
+    initialState: s.state,
+    primaryAddress: primary,
+    advertAddresses: s.vips.map((v) => v.address),
+    authType: s.auth?.type === 'pass' ? 1 : 0,
+    authPassword: s.auth?.password ?? '',
+    strictAddressCheck: s.strictAddressCheck,
+    garp: {
+      masterDelayMs: s.garp.masterDelay,
+      masterRepeat: s.garp.masterRepeat,
+      masterRefreshMs: s.garp.masterRefresh,
+      refreshRepeat: s.garp.refreshRepeat,
+      lowerPriorityRepeat: s.garp.lowerPriorityRepeat,
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// The daemon's view of the network (sockets, addresses, links), as an interface the director is written against.
+export interface VrrpRx {
+  family: 4 | 6;
+  /** The VRRP message (IP payload). */
+  payload: Uint8Array;
+  src: Uint8Array;
+  dst: Uint8Array;
+  /** IPv4 TTL / IPv6 hop limit; -1 when the kernel did not say. */
+  ttl: number;
+  ifindex: number;
+  /** IPv4 header facts, for debug logs. */
+  tos?: number;
+}
+
+export interface VrrpChannel {
+  /** Send one advert (the VRRP message); IPv4 channels build keepalived's header with this IP ID. */
+  send(payload: Uint8Array, src: string, dst: string, ipId: number): void;
+  /** Resolves once queued sends reached the kernel (graceful stop). */
+  flush(): Promise<void>;
+  close(): void;
+}
+
+export interface PacketChannel {
+  send(frame: Uint8Array): void;
+  close(): void;
+}
+
+export interface Link {
+  index: number;
+  name: string;
+  up: boolean;
+  running: boolean;
+  mac: string | null;
+}
+
+export interface Addr {
+  index: number;
+  family: 4 | 6;
+  address: string;
+  prefixLen: number;
+  label?: string;
+  scope: number;
+  /** IFA_F_SECONDARY and friends. */
+  flags: number;
+}
+
+export type NetEvent =
+  | { type: 'link'; link: Link }
+  | { type: 'addr'; op: 'add' | 'del'; addr: Addr }
+  | { type: 'overrun' };
+
+export interface NetIO {
+  openVrrp(family: 4 | 6, ifname: string, ifindex: number, onPacket: (rx: VrrpRx) => void, onError: (e: Error) => void): VrrpChannel;
+  openPacket(ifname: string, ifindex: number): PacketChannel;
+  links(): Promise<Link[]>;
+  addresses(): Promise<Addr[]>;
+  addAddress(a: { ifindex: number; family: 4 | 6; address: string; prefixLen: number; label?: string }): Promise<void>;
+  deleteAddress(a: { ifindex: number; family: 4 | 6; address: string; prefixLen: number }): Promise<void>;
+  /** Event-driven link and address changes; returns an unsubscribe function. */
+  watch(onEvent: (e: NetEvent) => void): Promise<() => void>;
+  close(): void;
+}
