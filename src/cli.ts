@@ -72,8 +72,113 @@ Exit codes:
      is not hex or not a VRRP packet
 `;
 
+const SOCKET_OPT = `  --socket PATH   control socket of the daemon (default /run/vrrpd/vrrpd.sock)`;
+const CONTROL_EXITS = `Exit codes: 0 done; 1 the daemon refused or the outcome was not the one asked for;
+            2 usage error; 3 the daemon cannot be reached.`;
+
+const RUN_HELP = `Usage: vrrpd run -f FILE [--socket PATH] [--log-level LEVEL]
+
+Runs the VRRP daemon in the foreground (systemd: Type=simple) until SIGTERM or SIGINT.
+The whole config is validated first: a bad config is refused with file:line:col and the field,
+and nothing is started. On start, VIPs of the config left on the interfaces by a killed
+predecessor are removed. SIGTERM/SIGINT: every MASTER sends a priority-0 advert (a backup takes
+over in Skew_Time) and removes its VIPs, then vrrpd exits 0.
+
+Options:
+  -f, --file FILE     the YAML config (see conf/lvs1.yaml)
+${SOCKET_OPT}; overrides global.controlSocket
+  --log-level LEVEL   trace, debug, info (default), warn, error; overrides global.logLevel
+Logs are JSON lines on stdout (journald); drops are counted by reason and logged at debug.
+Exit codes: 0 stopped by a signal; 1 config refused or start failed; 2 usage error.
+`;
+
+const STATUS_HELP = `Usage: vrrpd status [--json] [--socket PATH]
+
+Per instance: name, VRID, state (held after a yield), effective (configured) priority, the
+current master's address, VIPs held here, time in state, reason of the last transition, and
+adverts received/sent. --json prints one object:
+  {"daemon":{...},"instances":[{"name","vrid","state","priority","effectivePriority","master",
+   "vips","since","reason","reasonDetail","held","faults","counters",...}]}
+
+Options:
+  --json          machine-readable output
+${SOCKET_OPT}
+${CONTROL_EXITS}
+`;
+
+const YIELD_HELP = `Usage: vrrpd yield [INSTANCE] [--for DURATION] [--socket PATH]
+
+Hands MASTER over on purpose: the instance sends priority 0 (a backup takes over in Skew_Time),
+releases its VIPs and stays BACKUP, accepting the new master even if its own priority is
+higher, until \`vrrpd resume\` or for DURATION (30s, 5m, 1h). If no other router takes over
+within Master_Down_Interval it reclaims MASTER by itself: a yield never leaves the VIPs unowned.
+Without INSTANCE: every instance this node is MASTER of. Waits for and prints the outcome:
+  vi_100: 172.16.1.252 took over in 651 ms
+  vi_100: no peer took over; reclaimed after 3.6 s
+
+Options:
+  --for DURATION  hold back only this long, then preempt again as configured
+${SOCKET_OPT}
+Exit codes: 0 a peer took over every yielded instance; 1 reclaimed, refused (not MASTER),
+            or nothing to yield; 2 usage error; 3 the daemon cannot be reached.
+`;
+
+const RESUME_HELP = `Usage: vrrpd resume [INSTANCE] [--socket PATH]
+
+Lifts the hold a yield left (all held instances without INSTANCE); normal preemption applies
+again at the next advert.
+
+Options:
+${SOCKET_OPT}
+${CONTROL_EXITS}
+`;
+
 /** Every subcommand. To add one: an entry here, its code in its own module, imported inside run. */
 export const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: 'Run the VRRP daemon (foreground) with a YAML config',
+    help: RUN_HELP,
+    options: { file: { type: 'string', short: 'f' }, socket: { type: 'string' }, 'log-level': { type: 'string' } },
+    async run(values, _positionals, io) {
+      if (typeof values.file !== 'string') {
+        io.stderr('vrrpd run: -f FILE is required\n');
+        return EXIT_USAGE;
+      }
+      const { runDaemon } = await import('./daemon.js');
+      return runDaemon({
+        file: values.file,
+        ...(typeof values.socket === 'string' ? { socket: values.socket } : {}),
+        ...(typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {}),
+      });
+    },
+  },
+  status: {
+    summary: 'Show the state of every instance of the running daemon (table or --json)',
+    help: STATUS_HELP,
+    options: { json: { type: 'boolean' }, socket: { type: 'string' } },
+    async run(values, _p, io) {
+      const { statusCommand } = await import('./control/commands.js');
+      return statusCommand(values, io);
+    },
+  },
+  yield: {
+    summary: 'Hand MASTER over to the peer on purpose, and hold back (until resume or --for)',
+    help: YIELD_HELP,
+    options: { for: { type: 'string' }, socket: { type: 'string' } },
+    async run(values, positionals, io) {
+      const { yieldCommand } = await import('./control/commands.js');
+      return yieldCommand(values, positionals, io);
+    },
+  },
+  resume: {
+    summary: 'Lift the hold left by a yield',
+    help: RESUME_HELP,
+    options: { socket: { type: 'string' } },
+    async run(values, positionals, io) {
+      const { resumeCommand } = await import('./control/commands.js');
+      return resumeCommand(values, positionals, io);
+    },
+  },
   decode: {
     summary: 'Decode VRRP packets from a pcap file or hex, with the RFC verdict (interop debugging)',
     help: DECODE_HELP,

@@ -1,0 +1,360 @@
+/* vrrpd_native: thin N-API shim that moves bytes and sets socket options (socket, sendmsg/recvmsg, uv_poll); no protocol logic. */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <uv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/if_ether.h>
+#include <linux/netlink.h>
+
+#define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
+
+/* An Error shaped like Node's system errors: message "syscall CODE: text", errno (negative), code, syscall. */
+static napi_value make_errno_error(napi_env env, const char *syscall, int err) {
+  char name[64], text[128], msg[256];
+  uv_err_name_r(-err, name, sizeof name);
+  const char *s = strerror_r(err, text, sizeof text);
+  snprintf(msg, sizeof msg, "%s %s: %s", syscall, name, s);
+  napi_value m, e, v;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+  napi_create_error(env, NULL, m, &e);
+  napi_create_int32(env, -err, &v);
+  napi_set_named_property(env, e, "errno", v);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, e, "code", v);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, e, "syscall", v);
+  return e;
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall, int err) {
+  napi_throw(env, make_errno_error(env, syscall, err));
+  return NULL;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc < want) { napi_throw_type_error(env, NULL, "too few arguments"); return 0; }
+  return 1;
+}
+
+static int get_int(napi_env env, napi_value v, int *out) {
+  if (napi_get_value_int32(env, v, out) == napi_ok) return 1;
+  napi_throw_type_error(env, NULL, "expected a number");
+  return 0;
+}
+
+/* A Buffer / Uint8Array; null or undefined gives (NULL, 0) when nullable. */
+static int get_bytes(napi_env env, napi_value v, int nullable, void **data, size_t *len) {
+  napi_valuetype t;
+  bool is_ta = false;
+  *data = NULL;
+  *len = 0;
+  napi_typeof(env, v, &t);
+  if (nullable && (t == napi_null || t == napi_undefined)) return 1;
+  napi_is_typedarray(env, v, &is_ta);
+  if (is_ta) {
+    napi_typedarray_type tt;
+    napi_value ab;
+    size_t off;
+    if (napi_get_typedarray_info(env, v, &tt, len, data, &ab, &off) == napi_ok && tt == napi_uint8_array) return 1;
+  }
+  napi_throw_type_error(env, NULL, nullable ? "expected a Buffer or null" : "expected a Buffer");
+  return 0;
+}
+
+static napi_value js_socket(napi_env env, napi_callback_info info) {
+  napi_value argv[3], r;
+  int domain, type, protocol;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &domain) || !get_int(env, argv[1], &type) ||
+      !get_int(env, argv[2], &protocol)) return NULL;
+  int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  CHECK(napi_create_int32(env, fd, &r));
+  return r;
+}
+
+static napi_value js_bind(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int fd;
+  void *addr;
+  size_t len;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], 0, &addr, &len)) return NULL;
+  if (bind(fd, (const struct sockaddr *)addr, (socklen_t)len) < 0) return throw_errno(env, "bind", errno);
+  return NULL;
+}
+
+static napi_value js_setsockopt(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int fd, level, name, ival;
+  void *val = &ival;
+  size_t len = sizeof ival;
+  napi_valuetype t;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &level) ||
+      !get_int(env, argv[2], &name)) return NULL;
+  napi_typeof(env, argv[3], &t);
+  if (t == napi_number) {
+    if (!get_int(env, argv[3], &ival)) return NULL;
+  } else if (!get_bytes(env, argv[3], 0, &val, &len)) {
+    return NULL;
+  }
+  if (setsockopt(fd, level, name, val, (socklen_t)len) < 0) return throw_errno(env, "setsockopt", errno);
+  return NULL;
+}
+
+static napi_value js_getsockopt_int(napi_env env, napi_callback_info info) {
+  napi_value argv[3], r;
+  int fd, level, name, val = 0;
+  socklen_t len = sizeof val;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &level) ||
+      !get_int(env, argv[2], &name)) return NULL;
+  if (getsockopt(fd, level, name, &val, &len) < 0) return throw_errno(env, "getsockopt", errno);
+  CHECK(napi_create_int32(env, val, &r));
+  return r;
+}
+
+static napi_value js_sendmsg(napi_env env, napi_callback_info info) {
+  napi_value argv[5], r;
+  int fd, flags;
+  struct iovec iov;
+  struct msghdr msg;
+  void *addr, *ctl;
+  size_t addrlen, ctllen;
+  memset(&msg, 0, sizeof msg);
+  if (!get_args(env, info, 5, argv) || !get_int(env, argv[0], &fd) ||
+      !get_bytes(env, argv[1], 0, &iov.iov_base, &iov.iov_len) || !get_bytes(env, argv[2], 1, &addr, &addrlen) ||
+      !get_bytes(env, argv[3], 1, &ctl, &ctllen) || !get_int(env, argv[4], &flags)) return NULL;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_name = addr;
+  msg.msg_namelen = (socklen_t)addrlen;
+  msg.msg_control = ctllen ? ctl : NULL;
+  msg.msg_controllen = ctllen;
+  ssize_t n;
+  do n = sendmsg(fd, &msg, flags); while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, "sendmsg", errno);
+  CHECK(napi_create_int64(env, (int64_t)n, &r));
+  return r;
+}
+
+static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
+  napi_value argv[4], r = NULL, v;
+  int fd, max_data, max_ctl, flags;
+  struct sockaddr_storage addr;
+  struct iovec iov;
+  struct msghdr msg;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &max_data) ||
+      !get_int(env, argv[2], &max_ctl) || !get_int(env, argv[3], &flags)) return NULL;
+  if (max_data < 0 || max_ctl < 0) return throw_errno(env, "recvmsg", EINVAL);
+  char *data = malloc((size_t)max_data + 1), *ctl = malloc((size_t)max_ctl + 1);
+  if (data == NULL || ctl == NULL) { free(data); free(ctl); return throw_errno(env, "recvmsg", ENOMEM); }
+  memset(&msg, 0, sizeof msg);
+  memset(&addr, 0, sizeof addr);
+  iov.iov_base = data;
+  iov.iov_len = (size_t)max_data;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_name = &addr;
+  msg.msg_namelen = sizeof addr;
+  msg.msg_control = max_ctl ? ctl : NULL;
+  msg.msg_controllen = (size_t)max_ctl;
+  ssize_t n;
+  do n = recvmsg(fd, &msg, flags); while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    int err = errno;
+    free(data);
+    free(ctl);
+    if (err == EAGAIN || err == EWOULDBLOCK) { napi_get_null(env, &r); return r; }
+    return throw_errno(env, "recvmsg", err);
+  }
+  size_t got = (size_t)n < (size_t)max_data ? (size_t)n : (size_t)max_data;
+  size_t namelen = msg.msg_namelen < sizeof addr ? msg.msg_namelen : sizeof addr;
+  size_t ctllen = msg.msg_controllen < (size_t)max_ctl ? msg.msg_controllen : (size_t)max_ctl;
+  if (napi_create_object(env, &r) != napi_ok ||
+      napi_create_buffer_copy(env, got, data, NULL, &v) != napi_ok || napi_set_named_property(env, r, "data", v) != napi_ok ||
+      napi_create_buffer_copy(env, namelen, &addr, NULL, &v) != napi_ok || napi_set_named_property(env, r, "addr", v) != napi_ok ||
+      napi_create_buffer_copy(env, ctllen, ctl, NULL, &v) != napi_ok || napi_set_named_property(env, r, "control", v) != napi_ok ||
+      napi_create_int32(env, msg.msg_flags, &v) != napi_ok || napi_set_named_property(env, r, "flags", v) != napi_ok) r = NULL;
+  free(data);
+  free(ctl);
+  return r;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  if (close(fd) < 0 && errno != EINTR) return throw_errno(env, "close", errno);
+  return NULL;
+}
+
+static napi_value js_if_name_to_index(napi_env env, napi_callback_info info) {
+  napi_value argv[1], r;
+  char name[IF_NAMESIZE + 1];
+  size_t len;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected a string");
+    return NULL;
+  }
+  if (len >= IF_NAMESIZE) return throw_errno(env, "if_nametoindex", ENODEV);
+  errno = 0;
+  unsigned idx = if_nametoindex(name);
+  if (idx == 0) return throw_errno(env, "if_nametoindex", errno ? errno : ENODEV);
+  CHECK(napi_create_uint32(env, idx, &r));
+  return r;
+}
+
+/* poll: a uv_poll_t on the Node loop. The state lives until the uv handle is closed and the JS stop function is collected. */
+typedef struct {
+  napi_env env;
+  napi_ref cb;
+  napi_async_context ctx;
+  uv_poll_t *poll;
+  int stopped;
+  int refs;
+} poll_state;
+
+static void poll_unref(poll_state *s) {
+  if (--s->refs == 0) free(s);
+}
+
+static void on_closed(uv_handle_t *h) {
+  poll_state *s = h->data;
+  free(h);
+  poll_unref(s);
+}
+
+static void cleanup_hook(void *arg);
+
+static void poll_stop(poll_state *s) {
+  if (s->stopped) return;
+  s->stopped = 1;
+  uv_poll_stop(s->poll);
+  uv_close((uv_handle_t *)s->poll, on_closed);
+  napi_delete_reference(s->env, s->cb);
+  napi_async_destroy(s->env, s->ctx);
+  napi_remove_env_cleanup_hook(s->env, cleanup_hook, s);
+}
+
+static void cleanup_hook(void *arg) { poll_stop(arg); }
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  (void)events;
+  poll_state *s = h->data;
+  if (s->stopped) return;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  napi_value cb, recv, arg, result, exc;
+  bool pending = false;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_get_reference_value(env, s->cb, &cb);
+  napi_get_global(env, &recv);
+  if (status < 0) arg = make_errno_error(env, "poll", -status);
+  else napi_get_null(env, &arg);
+  napi_make_callback(env, s->ctx, recv, cb, 1, &arg, &result);
+  napi_is_exception_pending(env, &pending);
+  if (pending && napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value js_poll_stop(napi_env env, napi_callback_info info) {
+  void *data;
+  CHECK(napi_get_cb_info(env, info, NULL, NULL, NULL, &data));
+  poll_stop(data);
+  return NULL;
+}
+
+static void on_stop_collected(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  poll_unref(data);
+}
+
+static napi_value js_poll(napi_env env, napi_callback_info info) {
+  napi_value argv[2], handle, stop, name;
+  napi_valuetype t;
+  uv_loop_t *loop;
+  int fd, rc;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  napi_typeof(env, argv[1], &t);
+  if (t != napi_function) { napi_throw_type_error(env, NULL, "expected a callback"); return NULL; }
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  poll_state *s = calloc(1, sizeof *s);
+  uv_poll_t *p = calloc(1, sizeof *p);
+  if (s == NULL || p == NULL) { free(s); free(p); return throw_errno(env, "poll", ENOMEM); }
+  if ((rc = uv_poll_init(loop, p, fd)) < 0) { free(s); free(p); return throw_errno(env, "poll", -rc); }
+  s->env = env;
+  s->poll = p;
+  s->refs = 1; /* the uv handle */
+  p->data = s;
+  if ((rc = uv_poll_start(p, UV_READABLE, on_readable)) < 0) {
+    s->stopped = 1;
+    uv_close((uv_handle_t *)p, on_closed);
+    return throw_errno(env, "poll", -rc);
+  }
+  napi_create_reference(env, argv[1], 1, &s->cb);
+  napi_create_string_utf8(env, "vrrpd:poll", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &s->ctx);
+  napi_add_env_cleanup_hook(env, cleanup_hook, s);
+  if (napi_create_object(env, &handle) != napi_ok || napi_create_function(env, "stop", NAPI_AUTO_LENGTH, js_poll_stop, s, &stop) != napi_ok ||
+      napi_set_named_property(env, handle, "stop", stop) != napi_ok) {
+    poll_stop(s);
+    return NULL;
+  }
+  s->refs++; /* the JS stop function */
+  if (napi_add_finalizer(env, stop, s, on_stop_collected, NULL, NULL) != napi_ok) s->refs--;
+  return handle;
+}
+
+#define CONST(name) do { napi_value v; CHECK(napi_create_int32(env, (int32_t)(name), &v)); \
+    CHECK(napi_set_named_property(env, c, #name, v)); } while (0)
+
+static napi_value make_constants(napi_env env) {
+  napi_value c;
+  CHECK(napi_create_object(env, &c));
+  CONST(AF_INET); CONST(AF_INET6); CONST(AF_PACKET); CONST(AF_NETLINK); CONST(SOCK_RAW); CONST(SOCK_DGRAM);
+  CONST(IPPROTO_IP); CONST(IPPROTO_IPV6); CONST(IPPROTO_ICMPV6);
+  CONST(SOL_SOCKET); CONST(SO_BINDTODEVICE); CONST(SO_RCVBUF); CONST(SO_SNDBUF); CONST(SO_PRIORITY);
+  CONST(IP_HDRINCL); CONST(IP_TTL); CONST(IP_TOS); CONST(IP_MULTICAST_TTL); CONST(IP_MULTICAST_LOOP);
+  CONST(IP_MULTICAST_IF); CONST(IP_MULTICAST_ALL); CONST(IP_ADD_MEMBERSHIP); CONST(IP_DROP_MEMBERSHIP);
+  CONST(IP_PKTINFO); CONST(IP_RECVTTL);
+  CONST(IPV6_MULTICAST_HOPS); CONST(IPV6_UNICAST_HOPS); CONST(IPV6_MULTICAST_LOOP); CONST(IPV6_MULTICAST_IF);
+  CONST(IPV6_JOIN_GROUP); CONST(IPV6_LEAVE_GROUP); CONST(IPV6_ADD_MEMBERSHIP); CONST(IPV6_DROP_MEMBERSHIP);
+  CONST(IPV6_RECVHOPLIMIT); CONST(IPV6_HOPLIMIT); CONST(IPV6_RECVPKTINFO); CONST(IPV6_PKTINFO);
+  CONST(IPV6_CHECKSUM); CONST(IPV6_V6ONLY);
+  CONST(NETLINK_ROUTE); CONST(NETLINK_GENERIC); CONST(SOL_NETLINK); CONST(NETLINK_ADD_MEMBERSHIP);
+  CONST(NETLINK_EXT_ACK); CONST(NETLINK_CAP_ACK);
+  CONST(MSG_DONTWAIT); CONST(MSG_TRUNC); CONST(MSG_CTRUNC); CONST(MSG_DONTROUTE);
+  CONST(ETH_P_ARP); CONST(ETH_P_IP); CONST(ETH_P_IPV6); CONST(ETH_P_ALL);
+  napi_value v;
+  CHECK(napi_create_int32(env, (int32_t)sizeof(size_t), &v));
+  CHECK(napi_set_named_property(env, c, "sizeof_size_t", v));
+  return c;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    { "socket", NULL, js_socket, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setsockopt", NULL, js_setsockopt, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "getsockoptInt", NULL, js_getsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "sendmsg", NULL, js_sendmsg, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "recvmsg", NULL, js_recvmsg, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "ifNameToIndex", NULL, js_if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "constants", NULL, NULL, NULL, NULL, make_constants(env), napi_enumerable, NULL },
+  };
+  CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

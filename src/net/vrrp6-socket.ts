@@ -1,0 +1,126 @@
+// The IPv6 VRRP socket: raw AF_INET6 protocol 112 on one interface, joined to ff02::12, hop limit 255, pktinfo in and out.
+import { IPPROTO_VRRP, VRRP_MCAST_V6, VRRP_TTL } from '../protocol/advert.js';
+import { constants, native, type NativeError, type PollHandle } from './native.js';
+import {
+  cmsgIpv6HopLimit, cmsgIpv6Pktinfo, in6PktinfoCmsg, ipv6Mreq, parseCmsgs, parseSockaddrInet, sockaddrIn6,
+} from './sockaddr.js';
+
+/** One received VRRP packet (the IPv6 header is not included: raw IPv6 sockets deliver the payload). */
+export interface Vrrp6Packet {
+  payload: Buffer;
+  /** The sender's address, or null when the kernel gave no usable sockaddr. */
+  src: string | null;
+  /** The destination address from IPV6_PKTINFO, or null when that cmsg is missing or short. */
+  dst: string | null;
+  /** From IPV6_HOPLIMIT; -1 when that cmsg is missing or short (the caller drops it as bad-ttl). */
+  hopLimit: number;
+  /** The arrival interface from IPV6_PKTINFO; -1 when missing. */
+  ifindex: number;
+  /** MSG_TRUNC or MSG_CTRUNC was set: the payload or the cmsgs were cut. */
+  truncated: boolean;
+}
+
+export interface Vrrp6SocketOptions {
+  /** The interface name (SO_BINDTODEVICE, multicast interface, group membership). */
+  ifname: string;
+  onPacket: (packet: Vrrp6Packet) => void;
+  /** recvmsg / poll failures. Without it they are thrown from the poll callback (an uncaught exception). */
+  onError?: (err: NativeError) => void;
+  /** Largest payload read (default 9216, a jumbo frame). */
+  maxPacket?: number;
+}
+
+const CONTROL_ROOM = 256;
+/** Datagrams read per readable event before yielding to the loop (the poll is level-triggered, so it fires again). */
+const BATCH = 64;
+
+export class Vrrp6Socket {
+  readonly ifname: string;
+  readonly ifindex: number;
+  private fd: number;
+  private poller: PollHandle | null = null;
+  private readonly opts: Vrrp6SocketOptions;
+
+  constructor(opts: Vrrp6SocketOptions) {
+    const c = constants();
+    this.opts = opts;
+    this.ifname = opts.ifname;
+    this.ifindex = native.ifNameToIndex(opts.ifname);
+    this.fd = native.socket(c.AF_INET6, c.SOCK_RAW, IPPROTO_VRRP);
+    try {
+      const fd = this.fd;
+      native.setsockopt(fd, c.SOL_SOCKET, c.SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
+      native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_MULTICAST_HOPS, VRRP_TTL);
+      native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_UNICAST_HOPS, VRRP_TTL);
+      native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_MULTICAST_LOOP, 0);
+      native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_MULTICAST_IF, this.ifindex);
+      native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_JOIN_GROUP, ipv6Mreq(VRRP_MCAST_V6, this.ifindex));
+      native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_RECVHOPLIMIT, 1);
+      native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_RECVPKTINFO, 1);
+      // No IPV6_CHECKSUM: the VRRP checksum is computed by the caller.
+      this.poller = native.poll(fd, (err) => this.onReadable(err));
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  get closed(): boolean {
+    return this.fd < 0;
+  }
+
+  /**
+   * Sends one VRRP payload (checksum already filled in) to `dst` (default ff02::12) on this interface,
+   * from `src` (default: the kernel's choice, normally the link-local address). Returns the bytes sent.
+   */
+  send(payload: Uint8Array, dst: string = VRRP_MCAST_V6, src?: string): number {
+    if (this.fd < 0) throw new Error('Vrrp6Socket is closed');
+    const control = in6PktinfoCmsg(src ?? '::', this.ifindex);
+    return native.sendmsg(this.fd, payload, sockaddrIn6(dst, this.ifindex), control, 0);
+  }
+
+  /** Stops the poll, then closes the fd. Idempotent. */
+  close(): void {
+    this.poller?.stop();
+    this.poller = null;
+    if (this.fd >= 0) {
+      const fd = this.fd;
+      this.fd = -1;
+      native.close(fd);
+    }
+  }
+
+  private fail(err: NativeError): void {
+    if (this.opts.onError) this.opts.onError(err);
+    else throw err;
+  }
+
+  private onReadable(err: NativeError | null): void {
+    if (err) {
+      this.fail(err);
+      return;
+    }
+    const c = constants();
+    const max = this.opts.maxPacket ?? 9216;
+    for (let i = 0; i < BATCH && this.fd >= 0; i++) {
+      let r;
+      try {
+        r = native.recvmsg(this.fd, max, CONTROL_ROOM, 0);
+      } catch (e) {
+        this.fail(e as NativeError);
+        return;
+      }
+      if (r === null) return;
+      const cmsgs = parseCmsgs(r.control);
+      const info = cmsgIpv6Pktinfo(cmsgs);
+      this.opts.onPacket({
+        payload: r.data,
+        src: parseSockaddrInet(r.addr)?.address ?? null,
+        dst: info?.addr ?? null,
+        hopLimit: cmsgIpv6HopLimit(cmsgs) ?? -1,
+        ifindex: info?.ifindex ?? -1,
+        truncated: (r.flags & (c.MSG_TRUNC | c.MSG_CTRUNC)) !== 0,
+      });
+    }
+  }
+}
