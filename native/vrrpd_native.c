@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
+#include <sys/timerfd.h>
+#include <math.h>
 
 #define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
 
@@ -317,6 +319,52 @@ static napi_value js_poll(napi_env env, napi_callback_info info) {
 #define CONST(name) do { napi_value v; CHECK(napi_create_int32(env, (int32_t)(name), &v)); \
     CHECK(napi_set_named_property(env, c, #name, v)); } while (0)
 
+/* timerfd on CLOCK_MONOTONIC (the clock of process.hrtime): the daemon's one precise timer, polled like a socket. */
+static napi_value js_timerfd_create(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0) return throw_errno(env, "timerfd_create", errno);
+  napi_value r;
+  CHECK(napi_create_int32(env, fd, &r));
+  return r;
+}
+
+/* timerfdSet(fd, absMs): arm for an absolute CLOCK_MONOTONIC time in ms (fractional); absMs <= 0 disarms. */
+static napi_value js_timerfd_set(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int fd;
+  double ms;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  if (napi_get_value_double(env, argv[1], &ms) != napi_ok) {
+    napi_throw_type_error(env, NULL, "absMs must be a number");
+    return NULL;
+  }
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  if (ms > 0) {
+    double sec = floor(ms / 1000.0);
+    its.it_value.tv_sec = (time_t)sec;
+    its.it_value.tv_nsec = (long)((ms - sec * 1000.0) * 1e6);
+    if (its.it_value.tv_nsec >= 1000000000L) its.it_value.tv_nsec = 999999999L;
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
+  }
+  if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) return throw_errno(env, "timerfd_settime", errno);
+  return NULL;
+}
+
+/* timerfdRead(fd): expirations since the last read, or 0 when none (EAGAIN). */
+static napi_value js_timerfd_read(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  uint64_t n = 0;
+  ssize_t got = read(fd, &n, sizeof n);
+  if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return throw_errno(env, "read", errno);
+  napi_value r;
+  CHECK(napi_create_double(env, got == (ssize_t)sizeof n ? (double)n : 0.0, &r));
+  return r;
+}
+
 static napi_value make_constants(napi_env env) {
   napi_value c;
   CHECK(napi_create_object(env, &c));
@@ -351,6 +399,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "ifNameToIndex", NULL, js_if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "timerfdCreate", NULL, js_timerfd_create, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "timerfdSet", NULL, js_timerfd_set, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "timerfdRead", NULL, js_timerfd_read, NULL, NULL, NULL, napi_enumerable, NULL },
     { "constants", NULL, NULL, NULL, NULL, make_constants(env), napi_enumerable, NULL },
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -33,8 +33,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const log = opts.log ?? makeLogger(opts.logLevel ?? config.global.logLevel);
   for (const w of loaded.warnings) log.warn({ file: w.file, line: w.line, path: w.path }, w.message);
   const { createNetIO } = await import('./net/netio.js');
+  const { TimerfdWaker } = await import('./net/timerfd.js');
   const io = await createNetIO();
-  const director = new Director({ config, io, log });
+  const director = new Director({ config, io, log, makeWaker: (fire) => new TimerfdWaker(fire) });
   const socketPath = opts.socket ?? config.global.controlSocket;
   const control = new ControlServer(socketPath, async (req: Request) => {
     switch (req.cmd) {

@@ -9,8 +9,15 @@ export function monotonicMs(): number {
 /** How close before a deadline we stop sleeping and start yielding to the event loop turn by turn. */
 const SPIN_MS = 1.5;
 
+/** A precise wake-up source (timerfd in the daemon): arm for an absolute monotonic ms, or null. */
+export interface Waker {
+  arm(absMs: number | null): void;
+  close(): void;
+}
+
 /**
- * One timer for the earliest deadline of all instances. setTimeout is only ms-accurate and often
+ * One timer for the earliest deadline of all instances. With a Waker (timerfd) it sleeps in the
+ * kernel until the deadline and wakes within tens of µs. Without one it falls back to setTimeout. setTimeout is only ms-accurate and often
  * 1 ms late, so it sleeps until SPIN_MS before the deadline and then re-checks on each event-loop
  * turn (setImmediate), which keeps I/O flowing while landing within tens of µs of the deadline.
  */
@@ -23,17 +30,25 @@ export class Scheduler {
   maxLatenessMs = 0;
   private readonly lag: IntervalHistogram;
 
-  constructor(private readonly now: () => number, private readonly fire: (now: number) => void) {
+  private readonly waker: Waker | null;
+
+  constructor(private readonly now: () => number, private readonly fire: (now: number) => void,
+    makeWaker?: (onFire: () => void) => Waker) {
     this.lag = monitorEventLoopDelay({ resolution: 10 });
     this.lag.enable();
+    this.waker = makeWaker ? makeWaker(() => this.spin()) : null;
   }
 
   /** Arm for an absolute deadline (ms, same clock as now()), or disarm with null. */
   arm(deadline: number | null): void {
-    if (deadline === this.deadline && (this.timer || this.immediate)) return;
+    if (deadline === this.deadline && (this.timer || this.immediate || (this.waker && deadline !== null))) return;
     this.cancel();
     this.deadline = deadline;
     if (deadline === null) return;
+    if (this.waker) {
+      this.waker.arm(deadline);
+      return;
+    }
     const wait = deadline - this.now() - SPIN_MS;
     if (wait > 0) {
       this.timer = setTimeout(() => {
@@ -63,6 +78,7 @@ export class Scheduler {
   }
 
   cancel(): void {
+    this.waker?.arm(null);
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
@@ -77,6 +93,7 @@ export class Scheduler {
 
   stop(): void {
     this.cancel();
+    this.waker?.close();
     this.lag.disable();
   }
 }

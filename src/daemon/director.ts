@@ -8,7 +8,7 @@ import { emptyDropCounters, type DropReason } from '../protocol/drop.js';
 import { gratuitousArp, unsolicitedNa } from '../protocol/frames.js';
 import type { Config, InstanceSettings, Vip } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
-import { Scheduler, monotonicMs } from './clock.js';
+import { Scheduler, monotonicMs, type Waker } from './clock.js';
 import type { Addr, Link, NetIO, PacketChannel, VrrpChannel, VrrpRx } from './io.js';
 
 const IFA_F_SECONDARY = 0x01;
@@ -52,6 +52,8 @@ export interface DirectorOptions {
   io: NetIO;
   log: Logger;
   now?: () => number;
+  /** A precise wake-up source (the daemon passes timerfd); tests may leave it out. */
+  makeWaker?: (onFire: () => void) => Waker;
 }
 
 export class Director {
@@ -70,7 +72,7 @@ export class Director {
   constructor(private readonly opts: DirectorOptions) {
     this.now = opts.now ?? monotonicMs;
     this.log = opts.log;
-    this.scheduler = new Scheduler(this.now, (t) => this.onTimer(t));
+    this.scheduler = new Scheduler(this.now, (t) => this.onTimer(t), opts.makeWaker);
     this.startedAt = Date.now();
   }
 

@@ -100,6 +100,12 @@ export interface NativeAddon {
   close(fd: number): void;
   /** if_nametoindex(3); throws ENODEV when there is no such interface. */
   ifNameToIndex(name: string): number;
+  /** timerfd_create(CLOCK_MONOTONIC) — the clock of process.hrtime — non-blocking. */
+  timerfdCreate(): number;
+  /** Arm for an absolute CLOCK_MONOTONIC time in ms (fractional); <= 0 disarms. */
+  timerfdSet(fd: number, absMs: number): void;
+  /** Expirations since the last read; 0 when none. */
+  timerfdRead(fd: number): number;
   readonly constants: NativeConstants;
 }
 
@@ -131,7 +137,8 @@ export function loadNative(): NativeAddon {
 }
 
 const KEYS = [
-  'socket', 'bind', 'setsockopt', 'getsockoptInt', 'sendmsg', 'recvmsg', 'poll', 'close', 'ifNameToIndex', 'constants',
+  'socket', 'bind', 'setsockopt', 'getsockoptInt', 'sendmsg', 'recvmsg', 'poll', 'close', 'ifNameToIndex',
+  'timerfdCreate', 'timerfdSet', 'timerfdRead', 'constants',
 ] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 /** The addon, loaded on first use (so modules that merely import this one work without it). */
