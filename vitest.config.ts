@@ -1,9 +1,10 @@
-// Test runner configuration: unit and simulated-segment tests under test/.
+// Test runner configuration: unit, simulated-segment and socket tests; the netns lab has vitest.lab.config.ts.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['test/lab/**', '**/node_modules/**'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 60_000,

@@ -133,8 +133,43 @@ ${SOCKET_OPT}
 ${CONTROL_EXITS}
 `;
 
+const CHECK_HELP = `Usage: vrrpd check -f FILE [--quiet]
+
+Validates a config the way \`vrrpd run\` and a reload do, without starting anything: the YAML,
+the schema (unknown keys are errors) and the cross-field rules (VRID unique per interface and
+family, priority 1-255, interval ranges per version, auth only with VRRPv2, one address family
+per instance, unicast peers...). Each problem is printed as FILE:LINE:COL: field.path: message.
+
+Options:
+  -f, --file FILE  the YAML config
+  --quiet          print nothing when the config is valid
+Exit codes: 0 valid (warnings may be printed); 1 invalid; 2 usage error.
+`;
+
 /** Every subcommand. To add one: an entry here, its code in its own module, imported inside run. */
 export const COMMANDS: Record<string, Command> = {
+  check: {
+    summary: 'Validate a config file (exit 0 valid, 1 invalid) without starting anything',
+    help: CHECK_HELP,
+    options: { file: { type: 'string', short: 'f' }, quiet: { type: 'boolean' } },
+    async run(values, positionals, io) {
+      const file = typeof values.file === 'string' ? values.file : positionals[0];
+      if (file === undefined) {
+        io.stderr('vrrpd check: -f FILE is required\n');
+        return EXIT_USAGE;
+      }
+      const { loadConfig, formatIssue } = await import('./config/load.js');
+      const r = await loadConfig(file);
+      if (!r.ok) {
+        for (const e of r.errors) io.stderr(`${formatIssue(e)}\n`);
+        io.stderr(`${file}: invalid (${r.errors.length} error${r.errors.length === 1 ? '' : 's'})\n`);
+        return EXIT_FAILED;
+      }
+      for (const w of r.warnings) io.stderr(`${formatIssue(w)} (warning)\n`);
+      if (values.quiet !== true) io.stdout(`${file}: valid, ${Object.keys(r.config.instances).length} instance(s)\n`);
+      return EXIT_OK;
+    },
+  },
   run: {
     summary: 'Run the VRRP daemon (foreground) with a YAML config',
     help: RUN_HELP,

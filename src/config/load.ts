@@ -49,12 +49,29 @@ function locate(doc: Document, lc: LineCounter, path: Path, unknownKey?: string)
   return { line: p.line, col: p.col };
 }
 
+function valueAt(root: unknown, path: Path): unknown {
+  let v: unknown = root;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v !== null && typeof v === 'object' ? undefined : v;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_type':
       return issue.message.replace(/^Invalid input: /, '');
+    case 'too_big': {
+      const what = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' items' : '';
+      return `expected ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}${what}`;
+    }
+    case 'too_small': {
+      const what = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' items' : '';
+      return `expected ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}${what}`;
+    }
     default:
       return issue.message.replace(/^Invalid input: /, '');
   }
@@ -148,7 +165,9 @@ export function parseConfig(text: string, file: string): LoadResult {
       const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
       const pos = locate(doc, lc, path, unknown);
       const shown = unknown === undefined ? path : [...path, unknown];
-      errors.push({ file, ...pos, path: shown.join('.'), message: describeIssue(issue) });
+      const got = unknown === undefined ? valueAt(raw, path) : undefined;
+      const gotText = got === undefined ? '' : `, got ${JSON.stringify(got)}`;
+      errors.push({ file, ...pos, path: shown.join('.'), message: describeIssue(issue) + gotText });
     }
     return { ok: false, errors };
   }
