@@ -146,8 +146,31 @@ Options:
 Exit codes: 0 valid (warnings may be printed); 1 invalid; 2 usage error.
 `;
 
+const RELOAD_HELP = `Usage: vrrpd reload [--socket PATH]
+
+Same as SIGHUP to the daemon, but waits for and prints the result. The daemon re-reads its
+config file and validates it whole; if it is invalid, the errors are printed and the running
+configuration stays in force. Otherwise: unchanged instances are not touched (no advert gap, no
+GARP); priority, interval, preemption, VIP lists, GARP and tracking changes are applied live;
+an instance whose interface, VRID, version, family, auth or source changed is released (priority
+0) and started again; removed instances release their VIPs with a priority-0 advert; new ones start.
+
+Options:
+${SOCKET_OPT}
+Exit codes: 0 applied; 1 refused (invalid config); 3 the daemon cannot be reached.
+`;
+
 /** Every subcommand. To add one: an entry here, its code in its own module, imported inside run. */
 export const COMMANDS: Record<string, Command> = {
+  reload: {
+    summary: 'Reload the daemon\'s config (like SIGHUP) and print what changed, or why it was refused',
+    help: RELOAD_HELP,
+    options: { socket: { type: 'string' } },
+    async run(values, _p, io) {
+      const { reloadCommand } = await import('./control/commands.js');
+      return reloadCommand(values, io);
+    },
+  },
   check: {
     summary: 'Validate a config file (exit 0 valid, 1 invalid) without starting anything',
     help: CHECK_HELP,

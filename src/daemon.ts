@@ -1,9 +1,16 @@
 // `vrrpd run`: loads the config, wires the director to the real network and the control socket, handles signals.
 import pino, { type Logger } from 'pino';
 import { loadConfig, formatIssue } from './config/load.js';
-import { Director } from './daemon/director.js';
+import { Director, type ReloadReport } from './daemon/director.js';
 import { ControlServer } from './control/server.js';
 import type { Request } from './control/protocol.js';
+
+export interface ReloadOutcome {
+  applied: boolean;
+  errors: string[];
+  warnings?: string[];
+  plan?: ReloadReport;
+}
 
 export interface RunOptions {
   file: string;
@@ -37,6 +44,26 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const io = await createNetIO();
   const director = new Director({ config, io, log, makeWaker: (fire) => new TimerfdWaker(fire) });
   const socketPath = opts.socket ?? config.global.controlSocket;
+  // One reload at a time; a failed validation keeps the running config untouched.
+  let reloading: Promise<ReloadOutcome> = Promise.resolve({ applied: false, errors: [] });
+  const reload = (): Promise<ReloadOutcome> => {
+    reloading = reloading.then(async () => {
+      const next = await loadConfig(opts.file);
+      if (!next.ok) {
+        const errors = next.errors.map(formatIssue);
+        log.error({ file: opts.file, errors }, 'reload refused: configuration invalid; keeping the running one');
+        return { applied: false, errors };
+      }
+      try {
+        const plan = await director.reload(next.config);
+        return { applied: true, errors: [], warnings: next.warnings.map(formatIssue), plan };
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'reload refused; keeping the running configuration');
+        return { applied: false, errors: [(e as Error).message] };
+      }
+    });
+    return reloading;
+  };
   const control = new ControlServer(socketPath, async (req: Request) => {
     switch (req.cmd) {
       case 'status':
@@ -47,6 +74,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
         return director.yield(req.instance, req.holdMs ?? null, req.timeoutMs);
       case 'resume':
         return director.resume(req.instance);
+      case 'reload':
+        return reload();
     }
   });
   try {
@@ -72,6 +101,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     };
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGHUP', () => log.warn('SIGHUP: reload is not implemented yet; keeping the running config'));
+    process.on('SIGHUP', () => {
+      log.info({ file: opts.file }, 'SIGHUP: reloading');
+      void reload();
+    });
   });
 }

@@ -3,6 +3,7 @@ import type { StatusReport, YieldResult } from '../daemon/director.js';
 import { request, ControlError } from './client.js';
 import { DEFAULT_SOCKET } from './protocol.js';
 import { duration } from '../config/schema.js';
+import type { ReloadOutcome } from '../daemon.js';
 
 export interface Io {
   stdout(text: string): void;
@@ -101,6 +102,25 @@ export async function resumeCommand(values: Record<string, unknown>, positionals
     const req = { cmd: 'resume' as const, ...(positionals[0] ? { instance: positionals[0] } : {}) };
     const done = (await request(sock(values), req)) as string[];
     io.stdout(done.length ? `resumed: ${done.join(', ')}\n` : 'no instance was held\n');
+    return EXIT.ok;
+  } catch (e) {
+    return fail(io, e);
+  }
+}
+
+export async function reloadCommand(values: Record<string, unknown>, io: Io): Promise<number> {
+  try {
+    const r = (await request(sock(values), { cmd: 'reload' }, 30_000)) as ReloadOutcome;
+    if (!r.applied) {
+      for (const e of r.errors) io.stderr(`${e}\n`);
+      io.stderr('reload refused: the daemon keeps running its previous configuration\n');
+      return EXIT.failed;
+    }
+    for (const w of r.warnings ?? []) io.stderr(`${w} (warning)\n`);
+    const p = r.plan!;
+    const parts = (['unchanged', 'updated', 'restarted', 'added', 'removed'] as const)
+      .filter((k) => p[k].length).map((k) => `${k}: ${p[k].join(', ')}`);
+    io.stdout(`reloaded${parts.length ? `; ${parts.join('; ')}` : ''}\n`);
     return EXIT.ok;
   } catch (e) {
     return fail(io, e);

@@ -14,6 +14,7 @@ export const requestSchema = z.discriminatedUnion('cmd', [
   }),
   z.strictObject({ id: z.union([z.string(), z.number()]).optional(), cmd: z.literal('resume'), instance: z.string().optional() }),
   z.strictObject({ id: z.union([z.string(), z.number()]).optional(), cmd: z.literal('ping') }),
+  z.strictObject({ id: z.union([z.string(), z.number()]).optional(), cmd: z.literal('reload') }),
 ]);
 
 export type Request = z.infer<typeof requestSchema>;

@@ -2,18 +2,19 @@
 import type { Logger } from 'pino';
 import { VrrpInstance } from '../engine/instance.js';
 import type { Action, InstanceConfig, VrrpState } from '../engine/types.js';
-import { decodeAdvert, encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, isMulticast } from '../protocol/advert.js';
-import { bytesToAddress, canonicalAddress } from '../protocol/addr.js';
+import { decodeAdvert, encodeAdvert, isMulticast } from '../protocol/advert.js';
+import { bytesToAddress } from '../protocol/addr.js';
 import { emptyDropCounters, type DropReason } from '../protocol/drop.js';
 import { gratuitousArp, unsolicitedNa } from '../protocol/frames.js';
 import type { Config, InstanceSettings, Vip } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
 import { Scheduler, monotonicMs, type Waker } from './clock.js';
+import { planReload, advertDestinations, type ReloadReport } from './reload.js';
+import { nonZero, primaryAddress, toEngineConfig, type StatusReport } from './status.js';
+export type { StatusReport } from './status.js';
+export type { ReloadReport } from './reload.js';
 import type { Addr, Link, NetIO, PacketChannel, VrrpChannel, VrrpRx } from './io.js';
 
-const IFA_F_SECONDARY = 0x01;
-const RT_SCOPE_UNIVERSE = 0;
-const RT_SCOPE_LINK = 253;
 
 export interface YieldResult {
   instance: string;
@@ -45,9 +46,12 @@ interface Runner {
   yieldWaiters: ((r: YieldResult) => void)[];
   garpSent: number;
   vipsHeld: boolean;
+  /** No source address was found at start: the instance runs in FAULT. */
+  noSource: boolean;
 }
 
 export interface DirectorOptions {
+  /** The running config; replaced by reload(). */
   config: Config;
   io: NetIO;
   log: Logger;
@@ -81,56 +85,130 @@ export class Director {
     const { io, config } = this.opts;
     for (const l of await io.links()) this.links.set(l.index, l);
     const addrs = await io.addresses();
-    const byName = (n: string) => [...this.links.values()].find((l) => l.name === n);
-    for (const [name, s] of Object.entries(config.instances)) {
-      const link = byName(s.interface);
-      if (!link) throw new Error(`instance ${name}: interface ${s.interface} does not exist`);
-      const family = instanceFamily(s);
-      const primary = s.sourceAddress ?? primaryAddress(addrs, link.index, family);
-      const vips: VipPlace[] = [];
-      for (const v of [...s.vips, ...s.excludedVips]) {
-        const dev = v.dev ?? s.interface;
-        const l = byName(dev);
-        if (!l) throw new Error(`instance ${name}: VIP ${v.address} device ${dev} does not exist`);
-        vips.push({ vip: v, dev, ifindex: l.index, mac: l.mac });
-      }
-      const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'));
-      const r: Runner = {
-        name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, this.now()),
-        vips, advertDsts: s.unicastPeers.length ? s.unicastPeers.map((p) => canonicalAddress(p)!) : [family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6],
-        ipId: 0, queue: Promise.resolve(), yieldWaiters: [], garpSent: 0, vipsHeld: false,
-      };
-      this.runners.push(r);
-      if (!primary) this.feed(r, { type: 'fault', source: `no IPv${family} source address on ${s.interface}`, active: true });
-    }
-    // Reconcile: we are master of nothing yet, so any configured VIP on the box is a leftover
-    // (a SIGKILLed predecessor). keepalived would keep the duplicate forever.
-    for (const r of this.runners) {
-      for (const p of r.vips) {
-        if (addrs.some((a) => a.index === p.ifindex && a.address === p.vip.address)) {
-          this.log.warn({ instance: r.name, vip: p.vip.address, dev: p.dev }, 'removing stale VIP left by a previous run');
-          await io.deleteAddress({ ifindex: p.ifindex, family: p.vip.family, address: p.vip.address, prefixLen: p.vip.prefixLen })
-            .catch((e: Error) => this.log.error({ err: e.message, vip: p.vip.address }, 'cannot remove stale VIP'));
-        }
-      }
-    }
-    for (const r of this.runners) {
-      const key = `${r.family}/${r.ifindex}`;
-      if (!this.channels.has(key)) {
-        this.channels.set(key, io.openVrrp(r.family, r.settings.interface, r.ifindex,
-          (rx) => this.onPacket(rx), (e) => this.log.error({ err: e.message, interface: r.settings.interface }, 'VRRP socket error')));
-      }
-      for (const p of r.vips) {
-        if (!this.packetChannels.has(p.ifindex)) this.packetChannels.set(p.ifindex, io.openPacket(p.dev, p.ifindex));
-      }
-    }
+    const built = Object.entries(config.instances).map(([name, s]) => this.buildRunner(name, s, addrs));
+    await this.removeStaleVips(built, addrs);
     this.unwatch = await io.watch((e) => {
       if (e.type === 'link') this.onLink(e.link);
       else if (e.type === 'overrun') void this.resyncLinks();
     });
-    for (const r of this.runners) this.applyLinkState(r);
-    for (const r of this.runners) this.feed(r, { type: 'startup' });
+    for (const r of built) this.launch(r);
     this.rearm();
+  }
+
+  /** A runner for one instance; throws (nothing applied yet) when an interface is missing. */
+  private buildRunner(name: string, s: InstanceSettings, addrs: Addr[]): Runner {
+    const byName = (n: string) => [...this.links.values()].find((l) => l.name === n);
+    const link = byName(s.interface);
+    if (!link) throw new Error(`instance ${name}: interface ${s.interface} does not exist`);
+    const family = instanceFamily(s);
+    const primary = s.sourceAddress ?? primaryAddress(addrs, link.index, family);
+    const vips: VipPlace[] = [];
+    for (const v of [...s.vips, ...s.excludedVips]) {
+      const dev = v.dev ?? s.interface;
+      const l = byName(dev);
+      if (!l) throw new Error(`instance ${name}: VIP ${v.address} device ${dev} does not exist`);
+      vips.push({ vip: v, dev, ifindex: l.index, mac: l.mac });
+    }
+    const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'));
+    return {
+      name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, this.now()),
+      vips, advertDsts: advertDestinations(s, family), ipId: 0, queue: Promise.resolve(), yieldWaiters: [],
+      garpSent: 0, vipsHeld: false, noSource: primary === null,
+    };
+  }
+
+  /**
+   * Reconcile: an instance that starts is master of nothing, so its VIPs found on the box are
+   * leftovers (a SIGKILLed predecessor). keepalived would keep the duplicate forever.
+   */
+  private async removeStaleVips(rs: Runner[], addrs: Addr[]): Promise<void> {
+    for (const r of rs) {
+      for (const p of r.vips) {
+        if (!addrs.some((a) => a.index === p.ifindex && a.address === p.vip.address)) continue;
+        this.log.warn({ instance: r.name, vip: p.vip.address, dev: p.dev }, 'removing stale VIP left by a previous run');
+        await this.opts.io.deleteAddress({ ifindex: p.ifindex, family: p.vip.family, address: p.vip.address, prefixLen: p.vip.prefixLen })
+          .catch((e: Error) => this.log.error({ err: e.message, vip: p.vip.address }, 'cannot remove stale VIP'));
+      }
+    }
+  }
+
+  /** Open what a runner needs, then start it. */
+  private launch(r: Runner): void {
+    const io = this.opts.io;
+    this.runners.push(r);
+    const key = `${r.family}/${r.ifindex}`;
+    if (!this.channels.has(key)) {
+      this.channels.set(key, io.openVrrp(r.family, r.settings.interface, r.ifindex,
+        (rx) => this.onPacket(rx), (e) => this.log.error({ err: e.message, interface: r.settings.interface }, 'VRRP socket error')));
+    }
+    for (const p of r.vips) {
+      if (!this.packetChannels.has(p.ifindex)) this.packetChannels.set(p.ifindex, io.openPacket(p.dev, p.ifindex));
+    }
+    if (r.noSource) this.feed(r, { type: 'fault', source: `no IPv${r.family} source address on ${r.settings.interface}`, active: true }, this.now(), false);
+    this.applyLinkState(r);
+    this.feed(r, { type: 'startup' });
+  }
+
+  /** Stop one runner for good: priority 0 if MASTER, VIPs released; returns when its actions ran. */
+  private async retire(r: Runner): Promise<void> {
+    this.feed(r, { type: 'shutdown' });
+    this.runners.splice(this.runners.indexOf(r), 1);
+    await r.queue;
+    const used = new Set(this.runners.map((x) => `${x.family}/${x.ifindex}`));
+    for (const [key, ch] of this.channels) {
+      if (used.has(key)) continue;
+      await ch.flush();
+      ch.close();
+      this.channels.delete(key);
+    }
+  }
+
+  /**
+   * Reload: the new config was validated whole by the caller. Anything that can fail (a missing
+   * interface) is checked before anything changes. Unchanged instances are not touched (no gap,
+   * no GARP); live-changeable settings are applied in place; identity changes (interface, VRID,
+   * version, family, auth, source) and removed instances release with priority 0; new ones start.
+   */
+  async reload(next: Config): Promise<ReloadReport> {
+    const io = this.opts.io;
+    for (const l of await io.links()) this.links.set(l.index, l);
+    const addrs = await io.addresses();
+    const plan = planReload(this.opts.config, next);
+    const fresh = [...plan.added, ...plan.restarted].map((n) => this.buildRunner(n, next.instances[n]!, addrs));
+    const liveBuilt = plan.updated.map((n) => this.buildRunner(n, next.instances[n]!, addrs));
+    for (const n of [...plan.removed, ...plan.restarted]) {
+      const r = this.runners.find((x) => x.name === n);
+      if (r) await this.retire(r);
+    }
+    liveBuilt.forEach((b) => this.applyLive(this.runners.find((x) => x.name === b.name)!, b));
+    await this.removeStaleVips(fresh, addrs);
+    for (const r of fresh) this.launch(r);
+    this.opts.config = next;
+    this.rearm();
+    this.log.info(plan, 'configuration reloaded');
+    return plan;
+  }
+
+  /** Live changes on a running instance: engine settings through step(), VIP list by delta. */
+  private applyLive(r: Runner, b: Runner): void {
+    const before = new Map(r.vips.map((p) => [`${p.ifindex}/${p.vip.address}/${p.vip.prefixLen}`, p]));
+    const after = new Map(b.vips.map((p) => [`${p.ifindex}/${p.vip.address}/${p.vip.prefixLen}`, p]));
+    const gone = [...before].filter(([k]) => !after.has(k)).map(([, p]) => p);
+    const added = [...after].filter(([k]) => !before.has(k)).map(([, p]) => p);
+    r.settings = b.settings;
+    r.engineCfg = { ...b.engineCfg, primaryAddress: r.engineCfg.primaryAddress };
+    r.advertDsts = b.advertDsts;
+    r.vips = b.vips;
+    for (const p of r.vips) {
+      if (!this.packetChannels.has(p.ifindex)) this.packetChannels.set(p.ifindex, this.opts.io.openPacket(p.dev, p.ifindex));
+    }
+    if (r.vipsHeld && (gone.length || added.length)) {
+      this.enqueue(r, () => this.setVipList(r, gone, false));
+      this.enqueue(r, () => this.setVipList(r, added, true));
+      this.enqueue(r, () => this.announceList(r, added, r.settings.garp.masterRepeat));
+    }
+    for (const a of r.inst.reconfigure(this.now(), r.engineCfg)) this.execute(r, a);
+    this.applyLinkState(r);
   }
 
   /** Graceful stop: priority 0 from every MASTER, VIPs removed, sockets closed. */
@@ -322,9 +400,13 @@ export class Director {
     }
   }
 
-  private async setVips(r: Runner, add: boolean): Promise<void> {
+  private setVips(r: Runner, add: boolean): Promise<void> {
+    return this.setVipList(r, r.vips, add);
+  }
+
+  private async setVipList(r: Runner, places: VipPlace[], add: boolean): Promise<void> {
     const io = this.opts.io;
-    for (const p of r.vips) {
+    for (const p of places) {
       const a = { ifindex: p.ifindex, family: p.vip.family, address: p.vip.address, prefixLen: p.vip.prefixLen };
       try {
         if (add) await io.addAddress(p.vip.label ? { ...a, label: p.vip.label } : a);
@@ -338,11 +420,15 @@ export class Director {
   }
 
   /** count rounds over every VIP (keepalived's order), spaced by garp.interval when set. */
-  private async announce(r: Runner, count: number): Promise<void> {
+  private announce(r: Runner, count: number): Promise<void> {
+    return this.announceList(r, r.vips, count);
+  }
+
+  private async announceList(r: Runner, places: VipPlace[], count: number): Promise<void> {
     if (!r.vipsHeld) return; // left MASTER before the burst was due
     const gap = r.settings.garp.interval;
     for (let round = 0; round < count; round++) {
-      for (const p of r.vips) {
+      for (const p of places) {
         const ch = this.packetChannels.get(p.ifindex);
         if (!ch || !p.mac) continue;
         try {
@@ -397,52 +483,3 @@ export class Director {
   }
 }
 
-export interface StatusReport {
-  daemon: { pid: number; startedAt: string; drops: Partial<Record<DropReason, number>> };
-  instances: {
-    name: string; vrid: number; version: number; interface: string; state: VrrpState; priority: number;
-    effectivePriority: number; master: string | null; masterPriority: number | null; primaryAddress: string;
-    vips: string[]; configuredVips: { address: string; dev: string }[]; since: string; reason: string | null;
-    reasonDetail: string; held: boolean; faults: string[]; advertIntervalMs: number; masterAdverIntervalMs: number;
-    counters: Record<string, unknown>;
-  }[];
-}
-
-function nonZero<K extends string>(o: Record<K, number>): Partial<Record<K, number>> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => (v as number) > 0)) as Partial<Record<K, number>>;
-}
-
-/** keepalived's choice: the interface's first primary global IPv4, or its IPv6 link-local. */
-export function primaryAddress(addrs: Addr[], ifindex: number, family: 4 | 6): string | null {
-  const mine = addrs.filter((a) => a.index === ifindex && a.family === family);
-  const pick = family === 4
-    ? mine.find((a) => a.scope === RT_SCOPE_UNIVERSE && !(a.flags & IFA_F_SECONDARY))
-    : mine.find((a) => a.scope === RT_SCOPE_LINK);
-  return pick?.address ?? null;
-}
-
-export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6, primary: string): InstanceConfig {
-  return {
-    name,
-    vrid: s.vrid,
-    version: s.version,
-    family,
-    priority: s.priority,
-    advertIntervalCs: s.advertInterval / 10,
-    preempt: s.preempt,
-    preemptDelayMs: s.preemptDelay,
-    initialState: s.state,
-    primaryAddress: primary,
-    advertAddresses: s.vips.map((v) => v.address),
-    authType: s.auth?.type === 'pass' ? 1 : 0,
-    authPassword: s.auth?.password ?? '',
-    strictAddressCheck: s.strictAddressCheck,
-    garp: {
-      masterDelayMs: s.garp.masterDelay,
-      masterRepeat: s.garp.masterRepeat,
-      masterRefreshMs: s.garp.masterRefresh,
-      refreshRepeat: s.garp.refreshRepeat,
-      lowerPriorityRepeat: s.garp.lowerPriorityRepeat,
-    },
-  };
-}

@@ -397,6 +397,27 @@ function onYield(d: Draft, holdMs: number | null): void {
   d.out.push({ type: 'notify', state: 'BACKUP', priority: s.effectivePriority });
 }
 
+/** A reload changed this instance's settings in place: keep state and rhythm, apply what changed. */
+function onReconfigure(d: Draft): void {
+  const { s, cfg, now } = d;
+  const eff = effectivePriority(cfg, s.trackWeight);
+  if (eff !== s.effectivePriority) {
+    d.out.push({ type: 'priorityChanged', from: s.effectivePriority, to: eff });
+    s.effectivePriority = eff;
+    if (s.state === 'MASTER') {
+      s.masterPriority = eff;
+      sendAdvert(d, eff); // backups learn the new priority now, not at the next interval
+      s.adverTimer = now + csToMs(cfg.advertIntervalCs);
+    }
+  }
+  if (s.state === 'MASTER') {
+    s.masterAdverIntervalCs = cfg.advertIntervalCs;
+    if (cfg.garp.masterRefreshMs <= 0) s.garpRefreshTimer = null;
+    else if (s.garpRefreshTimer === null) s.garpRefreshTimer = now + cfg.garp.masterRefreshMs;
+  }
+  if (!cfg.preempt || cfg.preemptDelayMs === 0) s.lowerMasterSince = null;
+}
+
 /**
  * The only writer of instance state: given the previous state, the config, the time (ms, any
  * monotonic origin, fractional) and one event, returns the next state and the actions to execute
@@ -445,6 +466,9 @@ export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: 
     case 'yield':
       onYield(d, ev.holdMs);
       break;
+    case 'reconfigure':
+      onReconfigure(d);
+      break;
     case 'resume':
       if (d.s.held) {
         d.s.held = false;
@@ -459,9 +483,21 @@ export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: 
 /** Convenience holder: one instance, its config, its state. Assigning the step result is its only write. */
 export class VrrpInstance {
   private current: InstanceState;
+  private cfg: InstanceConfig;
 
-  constructor(readonly config: InstanceConfig, now: number) {
+  constructor(config: InstanceConfig, now: number) {
+    this.cfg = config;
     this.current = initialState(config, now);
+  }
+
+  get config(): InstanceConfig {
+    return this.cfg;
+  }
+
+  /** Reload: the new settings take effect through step(), like any other input. */
+  reconfigure(now: number, config: InstanceConfig): Action[] {
+    this.cfg = config;
+    return this.step(now, { type: 'reconfigure' });
   }
 
   get state(): InstanceState {
@@ -469,7 +505,7 @@ export class VrrpInstance {
   }
 
   step(now: number, ev: EngineEvent): Action[] {
-    const r = step(this.current, this.config, now, ev);
+    const r = step(this.current, this.cfg, now, ev);
     this.current = r.state;
     return r.actions;
   }

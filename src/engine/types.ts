@@ -61,7 +61,9 @@ export type EngineEvent =
   | { type: 'trackWeight'; weight: number }
   /** Hand MASTER over; hold back for holdMs (null = until resume). */
   | { type: 'yield'; holdMs: number | null }
-  | { type: 'resume' };
+  | { type: 'resume' }
+  /** The config passed with this step replaces the previous one (reload): applied live, no transition. */
+  | { type: 'reconfigure' };
 
 export type AnnounceCause = 'become-master' | 'master-delay' | 'refresh' | 'lower-priority';
 export type Hook = 'master' | 'backup' | 'fault' | 'stop';

@@ -35,8 +35,11 @@ export class Router {
   instance: VrrpInstance;
   alive = true;
   holdsVips = false;
-  constructor(readonly name: string, readonly config: InstanceConfig, now: number) {
+  constructor(readonly name: string, config: InstanceConfig, now: number) {
     this.instance = new VrrpInstance(config, now);
+  }
+  get config(): InstanceConfig {
+    return this.instance.config;
   }
   get state() {
     return this.instance.state.state;
@@ -87,6 +90,14 @@ export class Segment {
     const router = typeof r === 'string' ? this.router(r) : r;
     if (!router.alive) return [];
     const actions = router.instance.step(this.now, ev);
+    for (const a of actions) this.execute(router, a);
+    return actions;
+  }
+
+  /** A reload on one router: new settings applied live, actions executed. */
+  reconfigure(name: string, config: InstanceConfig): Action[] {
+    const router = this.router(name);
+    const actions = router.instance.reconfigure(this.now, config);
     for (const a of actions) this.execute(router, a);
     return actions;
   }

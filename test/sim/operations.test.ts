@@ -209,3 +209,38 @@ describe('shutdown', () => {
     expect(seg.send('lvs1', { type: 'shutdown' })).toEqual([]);
   });
 });
+
+describe('reconfigure (reload) on the engine', () => {
+  it('a priority change on the MASTER is advertised at once, without a transition, and the rhythm stays', () => {
+    const seg = running();
+    const r = seg.router('lvs1');
+    const nextBefore = r.instance.state.adverTimer!;
+    const t0 = seg.now;
+    const acts = r.instance.reconfigure(seg.now, { ...r.config, priority: 120 });
+    expect(acts).toEqual([{ type: 'priorityChanged', from: 100, to: 120 }, { type: 'sendAdvert', priority: 120, intervalCs: 100 }]);
+    expect(r.instance.state.state).toBe('MASTER');
+    expect(r.instance.state.adverTimer).toBe(t0 + 1000);
+    expect(nextBefore).toBeGreaterThan(t0);
+    // An unchanged config changes nothing at all.
+    expect(r.instance.reconfigure(seg.now, r.instance.config)).toEqual([]);
+  });
+  it('lowering the MASTER below the backup hands over through normal preemption', () => {
+    const seg = running();
+    seg.reconfigure('lvs1', { ...seg.router('lvs1').config, priority: 50 });
+    seg.runFor(10_000);
+    expect(seg.holders()).toEqual(['lvs2']);
+    expect(seg.transitions('lvs2').at(-1)).toMatchObject({ to: 'MASTER', reason: 'preempt' });
+  });
+  it('turning preempt off on a higher BACKUP keeps the current master', () => {
+    const seg = running();
+    seg.reconfigure('lvs1', { ...seg.router('lvs1').config, priority: 50 });
+    seg.runFor(10_000);
+    expect(seg.holders()).toEqual(['lvs2']);
+    seg.reconfigure('lvs1', { ...seg.router('lvs1').config, priority: 200, preempt: false });
+    seg.runFor(30_000);
+    expect(seg.holders()).toEqual(['lvs2']); // higher now, but nopreempt: no takeover
+    seg.reconfigure('lvs1', { ...seg.router('lvs1').config, preempt: true });
+    seg.runFor(10_000);
+    expect(seg.holders()).toEqual(['lvs1']); // and preempt back on: it takes over
+  });
+});
