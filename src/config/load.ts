@@ -126,6 +126,12 @@ function crossChecks(cfg: Config): { path: Path; message: string; warning?: bool
       if (familyOfText(p) !== fam) out.push({ path: at('unicastPeers', i), message: `IPv${familyOfText(p)} peer for an IPv${fam} instance` });
       if (inst.sourceAddress && p === inst.sourceAddress) out.push({ path: at('unicastPeers', i), message: 'a peer cannot be our own source address' });
     });
+    inst.trackScripts.forEach((t, i) => {
+      if (!(t.name in cfg.trackScripts)) out.push({ path: at('trackScripts', i), message: `no track script "${t.name}" under trackScripts` });
+    });
+    inst.trackFiles.forEach((t, i) => {
+      if (!(t.name in cfg.trackFiles)) out.push({ path: at('trackFiles', i), message: `no track file "${t.name}" under trackFiles` });
+    });
     // RFC 5798 §5.2.3: the VRID identifies the router on its LAN: unique per interface and family.
     const vkey = `${inst.interface}/${fam}/${inst.vrid}`;
     const prev = seenVrid.get(vkey);

@@ -80,6 +80,40 @@ export const garpSchema = z.strictObject({
 const trackInterface = z.union([ifname, z.strictObject({ name: ifname, weight: z.number().int().min(-254).max(254).default(0) })])
   .transform((v) => (typeof v === 'string' ? { name: v, weight: 0 } : v));
 
+const weighted = (name: z.ZodString) => z.union([name, z.strictObject({ name, weight: z.number().int().min(-254).max(254).optional() })])
+  .transform((v) => (typeof v === 'string' ? { name: v, weight: undefined as number | undefined } : v));
+
+/** A command line: program and arguments, split on spaces ("..." and '...' quote). Run without a shell. */
+const command = z.string().min(1);
+
+/** keepalived notify_* scripts; `any` is keepalived's plain "notify": gets INSTANCE name state priority. */
+const notifySchema = z.strictObject({
+  master: command.optional(),
+  backup: command.optional(),
+  fault: command.optional(),
+  stop: command.optional(),
+  any: command.optional(),
+  /** Each run is killed after this long (keepalived script_timeout is 5 s by default for notify too). */
+  timeout: duration.default(10_000),
+});
+
+/** vrrp_script: a check run every interval; rise/fall successes/failures change its state. */
+export const trackScriptSchema = z.strictObject({
+  script: command,
+  interval: duration.default(1000),
+  timeout: duration.default(5000),
+  rise: z.number().int().min(1).max(100).default(1),
+  fall: z.number().int().min(1).max(100).default(1),
+  /** 0: failing puts the instance in FAULT; >0 added while it succeeds; <0 added while it fails. */
+  weight: z.number().int().min(-254).max(254).default(0),
+});
+
+/** track_file: an integer read from the file, times weight, added to the priority (0 weight: nonzero = FAULT). */
+export const trackFileSchema = z.strictObject({
+  file: z.string().min(1),
+  weight: z.number().int().min(-254).max(254).default(1),
+});
+
 export const instanceSchema = z.strictObject({
   /** Interface the adverts are sent and received on (the crossover, eth1 in the seeds). */
   interface: ifname,
@@ -107,6 +141,11 @@ export const instanceSchema = z.strictObject({
   excludedVips: z.array(vip).default([]),
   garp: garpSchema.prefault({}),
   trackInterfaces: z.array(trackInterface).default([]),
+  /** Names from the top-level trackScripts, optionally with a weight overriding the script's. */
+  trackScripts: z.array(weighted(z.string().min(1))).default([]),
+  /** Names from the top-level trackFiles, optionally with a weight overriding the file's. */
+  trackFiles: z.array(weighted(z.string().min(1))).default([]),
+  notify: notifySchema.optional(),
   /** Do not go FAULT when the advert interface itself goes down. */
   dontTrackPrimary: z.boolean().default(false),
   /** Drop adverts whose VIP list differs from ours (keepalived does); default: log and accept. */
@@ -119,9 +158,14 @@ export const configSchema = z.strictObject({
     controlSocket: z.string().default('/run/vrrpd/vrrpd.sock'),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   }).prefault({}),
+  trackScripts: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackScriptSchema).default({}),
+  trackFiles: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackFileSchema).default({}),
   instances: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an instance name of letters, digits, "_", "-", "."'), instanceSchema),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type InstanceSettings = z.output<typeof instanceSchema>;
+export type TrackScript = z.output<typeof trackScriptSchema>;
+export type TrackFile = z.output<typeof trackFileSchema>;
+export type NotifySettings = z.output<typeof notifySchema>;

@@ -9,6 +9,8 @@ import { gratuitousArp, unsolicitedNa } from '../protocol/frames.js';
 import type { Config, InstanceSettings, Vip } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
 import { Scheduler, monotonicMs, type Waker } from './clock.js';
+import { Notifier } from './notify.js';
+import { checkScripts, TrackerSet } from './trackers.js';
 import { planReload, advertDestinations, type ReloadReport } from './reload.js';
 import { nonZero, primaryAddress, toEngineConfig, type StatusReport } from './status.js';
 export type { StatusReport } from './status.js';
@@ -48,6 +50,7 @@ interface Runner {
   vipsHeld: boolean;
   /** No source address was found at start: the instance runs in FAULT. */
   noSource: boolean;
+  notifier: Notifier;
 }
 
 export interface DirectorOptions {
@@ -70,6 +73,7 @@ export class Director {
   private readonly log: Logger;
   readonly drops: Record<DropReason, number> = emptyDropCounters();
   private unwatch: (() => void) | null = null;
+  private readonly trackers: TrackerSet;
   private readonly startedAt: number;
   private stopping = false;
 
@@ -77,16 +81,19 @@ export class Director {
     this.now = opts.now ?? monotonicMs;
     this.log = opts.log;
     this.scheduler = new Scheduler(this.now, (t) => this.onTimer(t), opts.makeWaker);
+    this.trackers = new TrackerSet(this.log, () => { for (const r of this.runners) this.applyLinkState(r); });
     this.startedAt = Date.now();
   }
 
   /** Resolve interfaces and addresses, remove stale VIPs, open sockets, start every instance. */
   async start(): Promise<void> {
     const { io, config } = this.opts;
+    await checkScripts(config);
     for (const l of await io.links()) this.links.set(l.index, l);
     const addrs = await io.addresses();
     const built = Object.entries(config.instances).map(([name, s]) => this.buildRunner(name, s, addrs));
     await this.removeStaleVips(built, addrs);
+    await this.trackers.sync(config);
     this.unwatch = await io.watch((e) => {
       if (e.type === 'link') this.onLink(e.link);
       else if (e.type === 'overrun') void this.resyncLinks();
@@ -113,7 +120,7 @@ export class Director {
     return {
       name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, this.now()),
       vips, advertDsts: advertDestinations(s, family), ipId: 0, queue: Promise.resolve(), yieldWaiters: [],
-      garpSent: 0, vipsHeld: false, noSource: primary === null,
+      garpSent: 0, vipsHeld: false, noSource: primary === null, notifier: new Notifier(name, this.log),
     };
   }
 
@@ -173,6 +180,7 @@ export class Director {
     const io = this.opts.io;
     for (const l of await io.links()) this.links.set(l.index, l);
     const addrs = await io.addresses();
+    await checkScripts(next);
     const plan = planReload(this.opts.config, next);
     const fresh = [...plan.added, ...plan.restarted].map((n) => this.buildRunner(n, next.instances[n]!, addrs));
     const liveBuilt = plan.updated.map((n) => this.buildRunner(n, next.instances[n]!, addrs));
@@ -182,6 +190,7 @@ export class Director {
     }
     liveBuilt.forEach((b) => this.applyLive(this.runners.find((x) => x.name === b.name)!, b));
     await this.removeStaleVips(fresh, addrs);
+    await this.trackers.sync(next);
     for (const r of fresh) this.launch(r);
     this.opts.config = next;
     this.rearm();
@@ -216,6 +225,7 @@ export class Director {
     this.stopping = true;
     this.scheduler.stop();
     this.unwatch?.();
+    this.trackers.stop();
     for (const r of this.runners) this.feed(r, { type: 'shutdown' });
     await Promise.all([...this.runners.map((r) => r.queue), ...[...this.channels.values()].map((c) => c.flush())]);
     for (const c of this.channels.values()) c.close();
@@ -261,19 +271,13 @@ export class Director {
     for (const l of await this.opts.io.links()) this.onLink(l);
   }
 
-  /** Tracked interfaces → FAULT sources (weight 0) or a tracking weight. */
+  /** Tracked interfaces, scripts and files → engine inputs (faults and one summed weight). */
   private applyLinkState(r: Runner): void {
-    const s = r.settings;
-    const tracked = [...s.trackInterfaces];
-    if (!s.dontTrackPrimary && !tracked.some((t) => t.name === s.interface)) tracked.push({ name: s.interface, weight: 0 });
-    let weight = 0;
-    for (const t of tracked) {
-      const l = [...this.links.values()].find((x) => x.name === t.name);
-      const up = !!l && l.up && l.running;
-      if (t.weight === 0) this.feed(r, { type: 'interface', ifname: t.name, up });
-      else if ((t.weight > 0 && up) || (t.weight < 0 && !up)) weight += t.weight;
-    }
-    if (weight !== r.inst.state.trackWeight) this.feed(r, { type: 'trackWeight', weight });
+    const t = this.trackers.evaluate(r.settings, [...this.links.values()]);
+    for (const i of t.interfaces) this.feed(r, { type: 'interface', ifname: i.name, up: i.up }, this.now(), false);
+    for (const f of t.faults) this.feed(r, { type: 'fault', source: f.source, active: f.active }, this.now(), false);
+    if (t.weight !== r.inst.state.trackWeight) this.feed(r, { type: 'trackWeight', weight: t.weight }, this.now(), false);
+    this.rearm();
   }
 
   // ---- requests from the control socket ----
@@ -370,9 +374,11 @@ export class Director {
       case 'holdEnded':
         this.log.info({ instance: r.name, cause: a.cause }, 'yield hold ended');
         return;
-      case 'hook':
       case 'notify':
-        this.log.debug({ instance: r.name, action: a }, 'hook');
+        r.notifier.notify(r.settings.notify, a.state, a.priority);
+        return;
+      case 'hook':
+        this.log.debug({ instance: r.name, hook: a.hook }, 'hook');
         return;
     }
   }

@@ -1,0 +1,64 @@
+// A NetIO double for director tests: links and addresses in memory, sent adverts and frames recorded, packets injectable.
+import type { Addr, Link, NetEvent, NetIO, VrrpRx } from '../../src/daemon/io.js';
+
+export interface Sent { family: 4 | 6; payload: Uint8Array; src: string; dst: string; ipId: number; at: number }
+
+export class FakeNet implements NetIO {
+  links_: Link[] = [
+    { index: 2, name: 'eth0', up: true, running: true, mac: '02:00:00:00:00:02' },
+    { index: 3, name: 'eth1', up: true, running: true, mac: '02:00:00:00:00:03' },
+  ];
+  addrs: Addr[] = [
+    { index: 2, family: 4, address: '192.168.1.251', prefixLen: 24, scope: 0, flags: 0 },
+    { index: 3, family: 4, address: '172.16.1.251', prefixLen: 24, scope: 0, flags: 0 },
+  ];
+  sent: Sent[] = [];
+  frames: { ifindex: number; frame: Uint8Array }[] = [];
+  ops: string[] = [];
+  private rx: ((rx: VrrpRx) => void)[] = [];
+  private watchers: ((e: NetEvent) => void)[] = [];
+
+  openVrrp(family: 4 | 6, _ifname: string, _ifindex: number, onPacket: (rx: VrrpRx) => void) {
+    this.rx.push(onPacket);
+    return {
+      send: (payload: Uint8Array, src: string, dst: string, ipId: number) => void this.sent.push({ family, payload, src, dst, ipId, at: performance.now() }),
+      flush: () => Promise.resolve(),
+      close: () => undefined,
+    };
+  }
+  openPacket(_ifname: string, ifindex: number) {
+    return { send: (frame: Uint8Array) => void this.frames.push({ ifindex, frame }), close: () => undefined };
+  }
+  async links() { return this.links_.map((l) => ({ ...l })); }
+  async addresses() { return this.addrs.map((a) => ({ ...a })); }
+  async addAddress(a: { ifindex: number; family: 4 | 6; address: string; prefixLen: number; label?: string }) {
+    if (this.addrs.some((x) => x.index === a.ifindex && x.address === a.address)) throw Object.assign(new Error('EEXIST'), { code: 'EEXIST' });
+    this.addrs.push({ index: a.ifindex, family: a.family, address: a.address, prefixLen: a.prefixLen, scope: 0, flags: 0 });
+    this.ops.push(`add ${a.address}`);
+  }
+  async deleteAddress(a: { ifindex: number; address: string }) {
+    const i = this.addrs.findIndex((x) => x.index === a.ifindex && x.address === a.address);
+    if (i < 0) throw Object.assign(new Error('EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' });
+    this.addrs.splice(i, 1);
+    this.ops.push(`del ${a.address}`);
+  }
+  async watch(onEvent: (e: NetEvent) => void) {
+    this.watchers.push(onEvent);
+    return () => undefined;
+  }
+  close() {}
+
+  /** Deliver a packet as if it arrived on eth1. */
+  inject(rx: Omit<VrrpRx, 'ifindex'> & { ifindex?: number }) {
+    for (const f of this.rx) f({ ifindex: 3, ...rx });
+  }
+  setLink(name: string, up: boolean) {
+    const l = this.links_.find((x) => x.name === name)!;
+    l.up = up;
+    l.running = up;
+    for (const w of this.watchers) w({ type: 'link', link: { ...l } });
+  }
+  holds(address: string): boolean {
+    return this.addrs.some((a) => a.address === address);
+  }
+}

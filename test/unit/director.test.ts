@@ -1,0 +1,179 @@
+// The director (the shell) on a fake network: actions executed, tracking, notify scripts, reload, stop.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Director } from '../../src/daemon/director.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { decodeAdvert, encodeAdvert } from '../../src/protocol/advert.js';
+import { addressToBytes } from '../../src/protocol/addr.js';
+import { FakeNet } from '../support/fake-net.js';
+
+const log = pino({ level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'vrrpd-dir-'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const running: Director[] = [];
+afterEach(async () => { for (const d of running.splice(0)) await d.stop(); });
+
+function config(instanceYaml: string, top = ''): Config {
+  const vips = instanceYaml.includes('vips:') ? '' : '    vips: [ "192.168.1.250/32 dev eth0" ]\n';
+  const r = parseConfig(`${top}instances:\n  vi_1:\n    interface: eth1\n    vrid: 1\n    version: 3\n    advertInterval: 10ms\n${vips}${instanceYaml}`, 't.yaml');
+  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('; '));
+  return r.config;
+}
+
+async function start(cfg: Config, net = new FakeNet()) {
+  const d = new Director({ config: cfg, io: net, log });
+  running.push(d);
+  await d.start();
+  return { d, net };
+}
+
+function peerAdvert(net: FakeNet, priority: number, src = '172.16.1.252') {
+  const payload = encodeAdvert({ version: 3, family: 4, vrid: 1, priority, intervalCs: 1, addresses: ['192.168.1.250'], src, dst: '224.0.0.18' });
+  net.inject({ family: 4, payload, src: addressToBytes(src)!, dst: addressToBytes('224.0.0.18')!, ttl: 255 });
+}
+
+const waitState = async (d: Director, state: string, ms = 2000) => {
+  for (let t = 0; t < ms; t += 5) { if (d.stateOf('vi_1') === state) return; await sleep(5); }
+  throw new Error(`still ${d.stateOf('vi_1')}, wanted ${state}`);
+};
+
+describe('director', () => {
+  it('becomes MASTER alone: adverts on the wire decode, VIPs added, keepalived-style GARP burst', async () => {
+    const { d, net } = await start(config(''));
+    expect(d.stateOf('vi_1')).toBe('BACKUP');
+    await waitState(d, 'MASTER');
+    await sleep(30);
+    expect(net.holds('192.168.1.250')).toBe(true);
+    const first = net.sent[0]!;
+    const dec = decodeAdvert(first.payload, { family: 4, src: addressToBytes(first.src)!, dst: addressToBytes(first.dst)!, ttl: 255 });
+    expect(dec.ok && dec.advert).toMatchObject({ vrid: 1, priority: 100, intervalCs: 1, addresses: ['192.168.1.250'], checksumForm: 'pseudo-header' });
+    expect(first.src).toBe('172.16.1.251'); // the interface's primary address
+    expect(net.sent.map((s) => s.ipId).slice(0, 3)).toEqual([1, 2, 3]); // keepalived numbers IP IDs from 1
+    expect(net.frames.length).toBe(5); // garp_master_repeat 5, one VIP
+    expect(net.frames.every((f) => f.ifindex === 2 && f.frame[21] === 1)).toBe(true); // ARP requests on eth0
+  });
+
+  it('removes a stale VIP at start, and steps down (VIPs removed) for a higher-priority master', async () => {
+    const net = new FakeNet();
+    net.addrs.push({ index: 2, family: 4, address: '192.168.1.250', prefixLen: 32, scope: 0, flags: 0 });
+    const { d } = await start(config(''), net);
+    expect(net.ops[0]).toBe('del 192.168.1.250');
+    await waitState(d, 'MASTER');
+    peerAdvert(net, 200);
+    await waitState(d, 'BACKUP');
+    await sleep(10);
+    expect(net.holds('192.168.1.250')).toBe(false);
+    expect(d.status().instances[0]).toMatchObject({ master: '172.16.1.252', masterPriority: 200, reason: 'higher-priority' });
+  });
+
+  it('drops are counted by reason: unknown VRID, bad checksum', async () => {
+    const { d, net } = await start(config(''));
+    const payload = encodeAdvert({ version: 3, family: 4, vrid: 9, priority: 100, intervalCs: 1, addresses: [], src: '172.16.1.252', dst: '224.0.0.18' });
+    net.inject({ family: 4, payload, src: addressToBytes('172.16.1.252')!, dst: addressToBytes('224.0.0.18')!, ttl: 255 });
+    const bad = payload.slice(); bad[2] = 1;
+    net.inject({ family: 4, payload: bad, src: addressToBytes('172.16.1.252')!, dst: addressToBytes('224.0.0.18')!, ttl: 255 });
+    expect(d.status().daemon.drops).toEqual({ 'vrid-not-configured': 1, 'bad-checksum': 1 });
+  });
+
+  it('a tracked interface going down: priority 0, VIPs released, FAULT; back up: BACKUP then MASTER', async () => {
+    const { d, net } = await start(config('    trackInterfaces: [ eth0 ]\n'));
+    await waitState(d, 'MASTER');
+    net.setLink('eth0', false);
+    expect(d.stateOf('vi_1')).toBe('FAULT');
+    const last = net.sent.at(-1)!;
+    expect(last.payload[2]).toBe(0);
+    await sleep(10);
+    expect(net.holds('192.168.1.250')).toBe(false);
+    net.setLink('eth0', true);
+    expect(d.stateOf('vi_1')).toBe('BACKUP');
+    await waitState(d, 'MASTER');
+  });
+
+  it('runs notify scripts in order with keepalived\'s arguments, and a failing track script means FAULT', async () => {
+    const out = join(dir, 'notify.log');
+    const flag = join(dir, 'healthy');
+    writeFileSync(flag, '');
+    const notify = join(dir, 'notify.sh');
+    writeFileSync(notify, `#!/bin/sh\necho "$@" >> ${out}\n`);
+    const check = join(dir, 'check.sh');
+    writeFileSync(check, `#!/bin/sh\ntest -e ${flag}\n`);
+    chmodSync(notify, 0o755); chmodSync(check, 0o755);
+    const cfg = config(`    trackScripts: [ chk ]\n    notify:\n      master: "${notify} became-master"\n      any: ${notify}\n`,
+      `trackScripts:\n  chk: { script: ${check}, interval: 20ms, fall: 2, rise: 1 }\n`);
+    const { d } = await start(cfg);
+    await waitState(d, 'MASTER');
+    await sleep(100);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual(['INSTANCE vi_1 BACKUP 100', 'became-master', 'INSTANCE vi_1 MASTER 100']);
+    const { rmSync } = await import('node:fs');
+    rmSync(flag);
+    await waitState(d, 'FAULT'); // after 2 failures (fall 2)
+    expect(d.status().instances[0]!.faults).toEqual(['script chk']);
+    writeFileSync(flag, '');
+    await waitState(d, 'MASTER');
+  });
+
+  it('refuses to start when a notify script does not exist', async () => {
+    const d = new Director({ config: config('    notify: { master: /nonexistent/notify.sh }\n'), io: new FakeNet(), log });
+    await expect(d.start()).rejects.toThrow(/notify.master: \/nonexistent\/notify.sh does not exist/);
+  });
+
+  it('a track file adds value × weight to the priority', async () => {
+    const f = join(dir, 'weight');
+    writeFileSync(f, '10\n');
+    const { d } = await start(config('    trackFiles: [ w ]\n', `trackFiles:\n  w: { file: ${f}, weight: 2 }\n`));
+    expect(d.status().instances[0]!.effectivePriority).toBe(120);
+    writeFileSync(f, '-5\n');
+    for (let i = 0; i < 100 && d.status().instances[0]!.effectivePriority !== 90; i++) await sleep(10);
+    expect(d.status().instances[0]!.effectivePriority).toBe(90);
+  });
+
+  it('reload: unchanged does nothing; a priority change is live; a removed instance sends priority 0 and releases', async () => {
+    const base = config('');
+    const { d, net } = await start(base);
+    await waitState(d, 'MASTER');
+    await sleep(20);
+    const ops = net.ops.length;
+    const frames = net.frames.length;
+    expect(await d.reload(base)).toMatchObject({ unchanged: ['vi_1'], updated: [], restarted: [] });
+    await sleep(20);
+    expect([net.ops.length, net.frames.length, d.stateOf('vi_1')]).toEqual([ops, frames, 'MASTER']); // no VIP churn, no GARP
+    const n = net.sent.length;
+    expect(await d.reload(config('    priority: 150\n'))).toMatchObject({ updated: ['vi_1'] });
+    expect(net.sent[n]!.payload[2]).toBe(150); // advertised at once
+    expect(d.stateOf('vi_1')).toBe('MASTER');
+    const added = await d.reload(config('    vips: [ "192.168.1.250/32 dev eth0", "192.168.1.249/32 dev eth0" ]\n'));
+    expect(added.updated).toEqual(['vi_1']);
+    await sleep(20);
+    expect(net.holds('192.168.1.249')).toBe(true);
+    const empty = parseConfig('instances: {}\n', 'e.yaml');
+    if (!empty.ok) throw new Error('bad');
+    const m = net.sent.length;
+    expect(await d.reload(empty.config)).toMatchObject({ removed: ['vi_1'] });
+    expect(net.sent[m]!.payload[2]).toBe(0);
+    expect(net.holds('192.168.1.250') || net.holds('192.168.1.249')).toBe(false);
+  });
+
+  it('reload with a missing interface is refused and changes nothing', async () => {
+    const { d } = await start(config(''));
+    await waitState(d, 'MASTER');
+    const bad = parseConfig('instances:\n  vi_1:\n    interface: eth9\n    vrid: 1\n', 'b.yaml');
+    if (!bad.ok) throw new Error('bad');
+    await expect(d.reload(bad.config)).rejects.toThrow(/eth9 does not exist/);
+    expect(d.stateOf('vi_1')).toBe('MASTER');
+  });
+
+  it('stop: a MASTER sends priority 0 and removes its VIPs', async () => {
+    const { d, net } = await start(config(''));
+    await waitState(d, 'MASTER');
+    await sleep(20);
+    running.splice(running.indexOf(d), 1);
+    await d.stop();
+    expect(net.sent.at(-1)!.payload[2]).toBe(0);
+    expect(net.holds('192.168.1.250')).toBe(false);
+    expect(existsSync(dir)).toBe(true);
+  });
+});
