@@ -1,5 +1,6 @@
 // `vrrpd run`: loads the config, wires the director to the real network and the control socket, handles signals.
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { makeLogger } from './daemon/logger.js';
 import { loadConfig, formatIssue } from './config/load.js';
 import { Director, type ReloadReport } from './daemon/director.js';
 import { ControlServer } from './control/server.js';
@@ -18,14 +19,6 @@ export interface RunOptions {
   logLevel?: string;
   /** For tests: a logger to use instead of stdout. */
   log?: Logger;
-}
-
-export function makeLogger(level: string): Logger {
-  // JSON lines to stdout (journald keeps them); pretty only for a human at a terminal.
-  if (process.stdout.isTTY) {
-    return pino({ level, transport: { target: 'pino/file', options: { destination: 1 } }, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
-  }
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
@@ -85,7 +78,13 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     await director.stop().catch(() => undefined);
     return 1;
   }
-  await control.listen();
+  await control.listen(config.global.controlGroup);
+  let metricsServer: import('node:http').Server | null = null;
+  if (config.global.metricsListen) {
+    const { metricsRegistry, serveMetrics } = await import('./daemon/metrics.js');
+    metricsServer = await serveMetrics(metricsRegistry(director), config.global.metricsListen);
+    log.info({ listen: config.global.metricsListen }, 'metrics on /metrics');
+  }
   log.info({ config: opts.file, socket: socketPath, instances: Object.keys(config.instances) }, 'vrrpd running');
 
   return new Promise<number>((resolve) => {
@@ -96,6 +95,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       const t0 = process.hrtime.bigint();
       await director.stop();
       await control.close();
+      metricsServer?.close();
       log.info({ signal, stopMs: Number(process.hrtime.bigint() - t0) / 1e6 }, 'vrrpd stopped');
       resolve(0);
     };

@@ -157,6 +157,10 @@ export const configSchema = z.strictObject({
     routerId: z.string().optional(),
     controlSocket: z.string().default('/run/vrrpd/vrrpd.sock'),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    /** Prometheus /metrics on this host:port (e.g. "127.0.0.1:9650"); off when absent. */
+    metricsListen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9650 or [::1]:9650').optional(),
+    /** Group allowed to use the control socket (mode 0660); root only (0600) when absent. */
+    controlGroup: z.string().optional(),
   }).prefault({}),
   trackScripts: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackScriptSchema).default({}),
   trackFiles: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackFileSchema).default({}),

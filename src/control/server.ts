@@ -1,6 +1,6 @@
 // Control-socket server: a Unix stream socket, one JSON request per line, many clients at once.
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MAX_LINE, requestSchema, type Reply, type Request } from './protocol.js';
 
@@ -12,7 +12,8 @@ export class ControlServer {
 
   constructor(private readonly path: string, private readonly handle: Handler) {}
 
-  async listen(): Promise<void> {
+  /** Listen; mode 0600 (root), or 0660 with the given group. */
+  async listen(group?: string): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o755 });
     await unlink(this.path).catch(() => undefined); // a stale socket from a killed predecessor
     const server = createServer((sock) => this.onClient(sock));
@@ -20,7 +21,13 @@ export class ControlServer {
       server.once('error', reject);
       server.listen(this.path, () => resolve());
     });
-    await chmod(this.path, 0o600);
+    if (group !== undefined) {
+      const gid = await groupId(group);
+      await chown(this.path, process.getuid?.() ?? 0, gid);
+      await chmod(this.path, 0o660);
+    } else {
+      await chmod(this.path, 0o600);
+    }
     this.server = server;
   }
 
@@ -76,4 +83,13 @@ export class ControlServer {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await unlink(this.path).catch(() => undefined);
   }
+}
+
+/** A group name or number to its gid, from /etc/group. */
+async function groupId(group: string): Promise<number> {
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = (await readFile('/etc/group', 'utf8')).split('\n').find((l) => l.split(':')[0] === group);
+  const gid = line ? Number(line.split(':')[2]) : NaN;
+  if (!Number.isInteger(gid)) throw new Error(`control socket group "${group}" does not exist`);
+  return gid;
 }

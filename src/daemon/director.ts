@@ -74,6 +74,8 @@ export class Director {
   readonly drops: Record<DropReason, number> = emptyDropCounters();
   private unwatch: (() => void) | null = null;
   private readonly trackers: TrackerSet;
+  /** Transitions by instance, from, to, reason (tab-joined), for metrics. */
+  readonly transitions = new Map<string, number>();
   private readonly startedAt: number;
   private stopping = false;
 
@@ -341,9 +343,12 @@ export class Director {
     switch (a.type) {
       case 'sendAdvert':
         return this.sendAdvert(r, a.priority);
-      case 'transition':
+      case 'transition': {
+        const key = `${r.name}\t${a.from}\t${a.to}\t${a.reason}`;
+        this.transitions.set(key, (this.transitions.get(key) ?? 0) + 1);
         this.log.info({ instance: r.name, from: a.from, to: a.to, reason: a.reason, detail: a.detail }, `${r.name}: ${a.from} -> ${a.to} (${a.reason})`);
         return;
+      }
       case 'addVips':
         r.vipsHeld = true;
         return this.enqueue(r, () => this.setVips(r, true));
@@ -449,6 +454,11 @@ export class Director {
   }
 
   // ---- status ----
+
+  /** Timer and event-loop health, for metrics. */
+  timing(): { lastLatenessMs: number; maxLatenessMs: number; lag: { p50: number; p99: number; max: number } } {
+    return { lastLatenessMs: this.scheduler.lastLatenessMs, maxLatenessMs: this.scheduler.maxLatenessMs, lag: this.scheduler.eventLoopLag() };
+  }
 
   status(): StatusReport {
     const wall = Date.now();

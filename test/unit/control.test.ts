@@ -92,3 +92,12 @@ describe('control socket', () => {
     expect((e as Error).message).toMatch(/cannot reach vrrpd at .*absent\.sock: ENOENT/);
   });
 });
+
+describe('pretty logs', () => {
+  it('turns a pino JSON line into a compact human line', async () => {
+    const { prettyLine } = await import('../../src/daemon/logger.js');
+    const line = prettyLine('{"level":30,"time":"2026-11-21T21:22:56.132Z","pid":1,"instance":"vi_100","from":"BACKUP","to":"MASTER","msg":"vi_100: BACKUP -> MASTER (no-master)"}');
+    expect(line).toBe('21:22:56.132 INFO  vi_100: BACKUP -> MASTER (no-master)  instance=vi_100 from=BACKUP to=MASTER');
+    expect(prettyLine('not json')).toBe('not json');
+  });
+});

@@ -177,3 +177,26 @@ describe('director', () => {
     expect(existsSync(dir)).toBe(true);
   });
 });
+
+describe('metrics', () => {
+  it('exposes state, priority, transitions by reason, adverts and drops in Prometheus text', async () => {
+    const { metricsRegistry, serveMetrics } = await import('../../src/daemon/metrics.js');
+    const { d } = await start(config(''));
+    await waitState(d, 'MASTER');
+    const reg = metricsRegistry(d);
+    const server = await serveMetrics(reg, '127.0.0.1:0');
+    const port = (server.address() as { port: number }).port;
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const notFound = (await fetch(`http://127.0.0.1:${port}/`)).status;
+    server.close();
+    expect(notFound).toBe(404);
+    expect(body).toMatch(/vrrpd_instance_state\{instance="vi_1",state="MASTER"\} 1/);
+    expect(body).toMatch(/vrrpd_instance_state\{instance="vi_1",state="BACKUP"\} 0/);
+    expect(body).toMatch(/vrrpd_instance_priority\{instance="vi_1"\} 100/);
+    expect(body).toMatch(/vrrpd_transitions_total\{instance="vi_1",from="BACKUP",to="MASTER",reason="no-master"\} 1/);
+    expect(body).toMatch(/vrrpd_adverts_sent_total\{instance="vi_1"\} [1-9]/);
+    expect(body).toMatch(/vrrpd_drops_total\{reason="bad-checksum"\} 0/);
+    expect(body).toMatch(/vrrpd_timer_lateness_seconds\{which="max"\}/);
+    expect(body).toMatch(/vrrpd_event_loop_lag_seconds\{quantile="0.99"\}/);
+  });
+});
