@@ -6,7 +6,8 @@ import { readFileSync, rmSync } from 'node:fs';
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
 
 let status = 0;
-for (const [name, args] of [['lint', ['eslint', '.']], ['typecheck', ['tsc', '-p', 'tsconfig.json', '--noEmit']]]) {
+// The lab suite runs the compiled daemon: build first so it never tests a stale dist/.
+for (const [name, args] of [['build', ['tsc', '-p', 'tsconfig.build.json']], ['lint', ['eslint', '.']], ['typecheck', ['tsc', '-p', 'tsconfig.json', '--noEmit']]]) {
   console.log(`\n== ${name}`);
   if (run('npx', args) !== 0) {
     console.log(`${name}: failed`);

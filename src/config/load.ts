@@ -138,6 +138,19 @@ function crossChecks(cfg: Config): { path: Path; message: string; warning?: bool
     if (prev !== undefined) out.push({ path: at('vrid'), message: `VRID ${inst.vrid} on ${inst.interface} (IPv${fam}) is already used by instance "${prev}"` });
     seenVrid.set(vkey, name);
   }
+  for (const [name, vs] of Object.entries(cfg.virtualServers)) {
+    const at = (...p: Path): Path => ['virtualServers', name, ...p];
+    const byAddr = vs.address !== undefined;
+    if (byAddr === (vs.fwmark !== undefined)) out.push({ path: at(), message: 'a virtual server has either address and port, or fwmark' });
+    if (byAddr && vs.port === undefined) out.push({ path: at('address'), message: 'an address-based virtual server needs a port' });
+    if (vs.instance !== undefined && !(vs.instance in cfg.instances)) out.push({ path: at('instance'), message: `no instance "${vs.instance}"` });
+    const fam = byAddr ? familyOfText(vs.address!) : vs.family;
+    vs.realServers.forEach((r, i) => {
+      if (familyOfText(r.address) !== fam && (r.forwarding ?? vs.forwarding) !== 'tun') {
+        out.push({ path: at('realServers', i, 'address'), message: `IPv${familyOfText(r.address)} real server for an IPv${fam} service` });
+      }
+    });
+  }
   return out;
 }
 

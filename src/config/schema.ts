@@ -152,6 +152,88 @@ export const instanceSchema = z.strictObject({
   strictAddressCheck: z.boolean().default(false),
 });
 
+const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
+
+/** A health check of a real server (keepalived HTTP_GET / SSL_GET / TCP_CHECK / MISC_CHECK). */
+const checkSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.enum(['http', 'https']),
+    /** url { path digest status_code }: one or more. */
+    urls: z.array(z.strictObject({
+      path: z.string().startsWith('/'),
+      /** MD5 of the body, as genhash prints it. */
+      digest: z.string().regex(/^[0-9a-fA-F]{32}$/, 'an MD5 hex digest (32 hex digits)').optional(),
+      status: z.number().int().min(100).max(599).optional(),
+    })).min(1),
+    port: z.number().int().min(1).max(65535).optional(),
+    connectTimeout: duration.default(5000),
+    retries: z.number().int().min(0).max(100).default(3),
+    delayBeforeRetry: duration.default(3000),
+    virtualHost: z.string().optional(),
+  }),
+  z.strictObject({
+    type: z.literal('tcp'),
+    port: z.number().int().min(1).max(65535).optional(),
+    connectTimeout: duration.default(5000),
+    retries: z.number().int().min(0).max(100).default(1),
+    delayBeforeRetry: duration.default(1000),
+  }),
+  z.strictObject({
+    type: z.literal('misc'),
+    script: command,
+    timeout: duration.default(5000),
+  }),
+]);
+
+const realServerSchema = z.strictObject({
+  address: ipAddress,
+  /** 0 for fwmark services (the packet's port is kept). */
+  port: z.number().int().min(0).max(65535).default(0),
+  weight: z.number().int().min(0).max(65535).default(1),
+  /** Per-server forwarding; default the service's. */
+  forwarding: z.enum(['dr', 'nat', 'tun']).optional(),
+  upperThreshold: z.number().int().min(0).default(0),
+  lowerThreshold: z.number().int().min(0).default(0),
+  check: checkSchema.optional(),
+});
+
+/** An IPVS virtual service: by address and port (TCP/UDP, IPv4/IPv6) or by firewall mark. */
+export const virtualServerSchema = z.strictObject({
+  address: ipAddress.optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  fwmark: z.number().int().min(1).max(0xffffffff).optional(),
+  /** With fwmark: the family of the marked packets. */
+  family: z.union([z.literal(4), z.literal(6)]).default(4),
+  protocol: z.enum(['tcp', 'udp', 'sctp']).default('tcp'),
+  scheduler: z.enum(SCHEDULERS).default('wlc'),
+  forwarding: z.enum(['dr', 'nat', 'tun']).default('dr'),
+  /** keepalived persistence_timeout; 0 = no persistence. */
+  persistence: duration.default(0),
+  persistenceNetmask: z.string().optional(),
+  /** Health-check period (keepalived delay_loop). */
+  delayLoop: duration.default(60_000),
+  virtualHost: z.string().optional(),
+  sorryServer: z.strictObject({ address: ipAddress, port: z.number().int().min(0).max(65535).default(0) }).optional(),
+  /** VRRP instance whose MASTER state carries this service; default: every instance. */
+  instance: z.string().optional(),
+  realServers: z.array(realServerSchema).default([]),
+});
+
+export const ipvsSchema = z.strictObject({
+  /** false: VRRP only (labs, VRRP-only uses); same as `vrrpd run --no-ipvs`. */
+  enabled: z.boolean().default(true),
+  /** On BACKUP: remove the services (default) or keep them. */
+  onBackup: z.enum(['remove', 'keep']).default('remove'),
+  syncDaemon: z.strictObject({
+    interface: ifname,
+    syncId: z.number().int().min(0).max(255).default(0),
+    multicastGroup: ipAddress.optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    ttl: z.number().int().min(1).max(255).optional(),
+    maxLen: z.number().int().min(1).max(65535).optional(),
+  }).optional(),
+});
+
 export const configSchema = z.strictObject({
   global: z.strictObject({
     routerId: z.string().optional(),
@@ -162,6 +244,8 @@ export const configSchema = z.strictObject({
     /** Group allowed to use the control socket (mode 0660); root only (0600) when absent. */
     controlGroup: z.string().optional(),
   }).prefault({}),
+  ipvs: ipvsSchema.prefault({}),
+  virtualServers: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), virtualServerSchema).default({}),
   trackScripts: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackScriptSchema).default({}),
   trackFiles: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackFileSchema).default({}),
   instances: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an instance name of letters, digits, "_", "-", "."'), instanceSchema),
@@ -173,3 +257,4 @@ export type InstanceSettings = z.output<typeof instanceSchema>;
 export type TrackScript = z.output<typeof trackScriptSchema>;
 export type TrackFile = z.output<typeof trackFileSchema>;
 export type NotifySettings = z.output<typeof notifySchema>;
+export type VirtualServer = z.output<typeof virtualServerSchema>;

@@ -93,7 +93,7 @@ async function demo(lab: Lab): Promise<void> {
   check('election: lvs1 (priority 100) wins', first === 'lvs1');
   await checkOneHolder(lab, 'election', first);
 
-  const probe = await startProbe(lab, { intervalMs: 20, durationMs: 70_000 });
+  const probe = await startProbe(lab, { intervalMs: 20, durationMs: 60_000 });
   say(`client prober: a datagram to ${VIP}:${PROBE_PORT} every 20 ms`);
   await probe.waitServedBy(first, 5000, 0);
   say(`client: served by ${first}`);
@@ -161,12 +161,16 @@ async function main(): Promise<number> {
   console.log('vrrpd demo: seed 001 (two LVS directors, VRRP on the crossover, VIP on the LAN) in network namespaces\n');
   const lab = await createLab();
   const guard = setTimeout(() => {
-    say('FAIL  the demo exceeded 90 s: tearing down');
+    say('FAIL  the demo exceeded 60 s: tearing down');
     void lab.destroy().then(() => process.exit(1));
-  }, 90_000);
+  }, 60_000);
   try {
     await demo(lab);
   } catch (e) {
+    if (lab.destroyed) {
+      check('demo interrupted', false);
+      return 1;
+    }
     check(`demo step failed: ${(e as Error).message}`, false);
     for (const n of ['lvs1', 'lvs2'] as const) {
       const p = lab.directors.get(n);
