@@ -32,6 +32,10 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const config = loaded.config;
   const log = opts.log ?? makeLogger(opts.logLevel ?? config.global.logLevel);
   for (const w of loaded.warnings) log.warn({ file: w.file, line: w.line, path: w.path }, w.message);
+  if (Object.keys(config.virtualServers).length > 0 && config.ipvs.enabled) {
+    log.warn({ virtualServers: Object.keys(config.virtualServers) },
+      'virtualServers are configured, but this version does not program IPVS yet: running VRRP only');
+  }
   const { createNetIO } = await import('./net/netio.js');
   const { TimerfdWaker } = await import('./net/timerfd.js');
   const io = await createNetIO();
