@@ -77,6 +77,7 @@ export class Director {
   /** Transitions by instance, from, to, reason (tab-joined), for metrics. */
   readonly transitions = new Map<string, number>();
   private readonly startedAt: number;
+  private readonly wallOffset: number;
   private stopping = false;
 
   constructor(private readonly opts: DirectorOptions) {
@@ -85,6 +86,8 @@ export class Director {
     this.scheduler = new Scheduler(this.now, (t) => this.onTimer(t), opts.makeWaker);
     this.trackers = new TrackerSet(this.log, () => { for (const r of this.runners) this.applyLinkState(r); });
     this.startedAt = Date.now();
+    // Wall time = monotonic + offset, fixed once: timestamps in status do not jitter between calls.
+    this.wallOffset = this.startedAt - this.now();
   }
 
   /** Resolve interfaces and addresses, remove stale VIPs, open sockets, start every instance. */
@@ -461,8 +464,6 @@ export class Director {
   }
 
   status(): StatusReport {
-    const wall = Date.now();
-    const mono = this.now();
     return {
       daemon: { pid: process.pid, startedAt: new Date(this.startedAt).toISOString(), drops: nonZero(this.drops) },
       instances: this.runners.map((r) => {
@@ -480,7 +481,7 @@ export class Director {
           primaryAddress: r.engineCfg.primaryAddress,
           vips: st.state === 'MASTER' ? r.vips.map((p) => `${p.vip.address}/${p.vip.prefixLen}`) : [],
           configuredVips: r.vips.map((p) => ({ address: `${p.vip.address}/${p.vip.prefixLen}`, dev: p.dev })),
-          since: new Date(wall - (mono - st.since)).toISOString(),
+          since: new Date(this.wallOffset + st.since).toISOString(),
           reason: st.reason,
           reasonDetail: st.reasonDetail,
           held: st.held,

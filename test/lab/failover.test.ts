@@ -3,55 +3,12 @@ import { existsSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createLab, daemonAvailable, labConfig, labSupported, reapOrphanLabs, sleep, waitFor, CLI, LAB_DIST, LB_VIP, MAC, VIP, XOVER,
-  type DirectorName, type InstanceStatus, type Lab, type LabConfigOptions, type LabProcess,
+  type Lab,
 } from '../../src/lab/topology.js';
+import { capture, expectSoleHolder, holdersBecome, inst, up, waitState } from './helpers.js';
 import { startProbe, startResponders, whoServes } from '../../src/lab/prober.js';
 
 const skip = !labSupported().ok;
-
-async function inst(lab: Lab, n: DirectorName): Promise<InstanceStatus> {
-  const i = await lab.instance(n);
-  if (!i) throw new Error(`vrrpd@${n} does not answer`);
-  return i;
-}
-
-async function waitState(lab: Lab, n: DirectorName, state: string, timeoutMs: number): Promise<InstanceStatus> {
-  return waitFor(async () => ((await lab.instance(n))?.state === state ? lab.instance(n) : null), timeoutMs, 100, `${n} to be ${state}`);
-}
-
-/** Start vrrpd on the given directors (lvs1 then lvs2 by default) with seed configs and wait for one MASTER. */
-async function up(lab: Lab, o: LabConfigOptions & { lvs1?: LabConfigOptions; lvs2?: LabConfigOptions } = {}, nodes: DirectorName[] = ['lvs1', 'lvs2']): Promise<DirectorName> {
-  await Promise.all(nodes.map((n) => lab.startDirector(n, lab.writeConfig(n, labConfig(n, { ...o, ...o[n] })))));
-  return waitFor(async () => {
-    const s = await Promise.all(nodes.map((n) => lab.instance(n)));
-    const m = s.filter((i) => i?.state === 'MASTER');
-    return m.length === 1 && s.every((i) => i !== null) ? nodes[s.indexOf(m[0]!)]! : null;
-  }, 12_000, 150, 'exactly one MASTER');
-}
-
-/** The invariant after every scenario: each VIP on exactly one director's eth0, the expected one, which status agrees with. */
-async function expectSoleHolder(lab: Lab, who: DirectorName): Promise<void> {
-  // Addresses change just after the transition is logged: give them a moment, then assert.
-  await waitFor(async () => (await lab.vipHolders(VIP)).join() === who && (await lab.vipHolders(LB_VIP)).join() === who, 2000, 100).catch(() => undefined);
-  expect(await lab.vipHolders(VIP)).toEqual([who]);
-  expect(await lab.vipHolders(LB_VIP)).toEqual([who]);
-  const s = await inst(lab, who);
-  expect(s.state).toBe('MASTER');
-  expect([...s.vips].sort()).toEqual([`${LB_VIP}/32`, `${VIP}/32`]);
-}
-
-/** The directors holding the VIP become exactly `who` within 1.5 s. */
-async function holdersBecome(lab: Lab, who: DirectorName[]): Promise<void> {
-  await waitFor(async () => (await lab.vipHolders(VIP)).join() === who.join(), 1500, 50).catch(() => undefined);
-  expect(await lab.vipHolders(VIP)).toEqual(who);
-}
-
-/** A capture in a namespace, line-buffered; resolves once tcpdump listens. */
-async function capture(lab: Lab, node: 'lvs1' | 'lvs2' | 'client', args: string[], seconds: number): Promise<LabProcess> {
-  const p = lab.spawnIn(node, ['timeout', String(seconds), 'tcpdump', '-l', '-n', ...args], `tcpdump@${node}`);
-  await p.waitLine((l) => l.includes('listening on'), 5000, { stderr: true });
-  return p;
-}
 
 describe.skipIf(skip)('seed 001 in network namespaces (real vrrpd)', () => {
   let lab: Lab;
