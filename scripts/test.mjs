@@ -21,6 +21,7 @@ let skipped = 0;
 const suites = [
   ['unit, simulated segment, sockets', []],
   ['network-namespace lab (root)', ['-c', 'vitest.lab.config.ts']],
+  ['IPVS kernel in a qemu VM (root)', ['-c', 'vitest.vm.config.ts']],
 ];
 for (const [name, extra] of suites) {
   console.log(`\n== vitest: ${name}`);
