@@ -37,7 +37,7 @@ export default tseslint.config(
         ]),
         patterns: [
           { group: ['node:*'], message: 'The pure core must not import Node built-ins.' },
-          { group: ['**/net/**', '**/ipvs/**', '**/control/**', '**/config/**', '**/daemon*', '**/cli*', 'pino', 'raw-socket'],
+          { group: ['**/net/**', '**/ipvs/**', '**/control/**', '**/config/**', '**/daemon*', '**/cli*', 'pino'],
             message: 'The pure core must not depend on the shell.' },
         ],
       }],

@@ -13,6 +13,8 @@
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
 #include <sys/timerfd.h>
+#include <time.h>
+#include <stdint.h>
 #include <math.h>
 
 #define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
@@ -365,12 +367,27 @@ static napi_value js_timerfd_read(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* clockOffsetNs(): CLOCK_REALTIME - CLOCK_MONOTONIC in ns (BigInt), to place SO_TIMESTAMPNS arrivals on the monotonic clock. */
+static napi_value js_clock_offset_ns(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct timespec m1, r, m2;
+  clock_gettime(CLOCK_MONOTONIC, &m1);
+  clock_gettime(CLOCK_REALTIME, &r);
+  clock_gettime(CLOCK_MONOTONIC, &m2);
+  int64_t mono = ((int64_t)m1.tv_sec * 1000000000LL + m1.tv_nsec + (int64_t)m2.tv_sec * 1000000000LL + m2.tv_nsec) / 2;
+  int64_t real = (int64_t)r.tv_sec * 1000000000LL + r.tv_nsec;
+  napi_value v;
+  CHECK(napi_create_bigint_int64(env, real - mono, &v));
+  return v;
+}
+
 static napi_value make_constants(napi_env env) {
   napi_value c;
   CHECK(napi_create_object(env, &c));
   CONST(AF_INET); CONST(AF_INET6); CONST(AF_PACKET); CONST(AF_NETLINK); CONST(SOCK_RAW); CONST(SOCK_DGRAM);
   CONST(IPPROTO_IP); CONST(IPPROTO_IPV6); CONST(IPPROTO_ICMPV6);
   CONST(SOL_SOCKET); CONST(SO_BINDTODEVICE); CONST(SO_RCVBUF); CONST(SO_SNDBUF); CONST(SO_PRIORITY);
+  CONST(SO_TIMESTAMPNS); CONST(SCM_TIMESTAMPNS);
   CONST(IP_HDRINCL); CONST(IP_TTL); CONST(IP_TOS); CONST(IP_MULTICAST_TTL); CONST(IP_MULTICAST_LOOP);
   CONST(IP_MULTICAST_IF); CONST(IP_MULTICAST_ALL); CONST(IP_ADD_MEMBERSHIP); CONST(IP_DROP_MEMBERSHIP);
   CONST(IP_PKTINFO); CONST(IP_RECVTTL);
@@ -402,6 +419,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "timerfdCreate", NULL, js_timerfd_create, NULL, NULL, NULL, napi_enumerable, NULL },
     { "timerfdSet", NULL, js_timerfd_set, NULL, NULL, NULL, napi_enumerable, NULL },
     { "timerfdRead", NULL, js_timerfd_read, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "clockOffsetNs", NULL, js_clock_offset_ns, NULL, NULL, NULL, napi_enumerable, NULL },
     { "constants", NULL, NULL, NULL, NULL, make_constants(env), napi_enumerable, NULL },
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -8,6 +8,8 @@ export function monotonicMs(): number {
 
 /** How close before a deadline we stop sleeping and start yielding to the event loop turn by turn. */
 const SPIN_MS = 1.5;
+const LAG_RESOLUTION_MS = 10;
+const MAX_LEAD_MS = 0.5;
 
 /** A precise wake-up source (timerfd in the daemon): arm for an absolute monotonic ms, or null. */
 export interface Waker {
@@ -31,10 +33,14 @@ export class Scheduler {
   private readonly lag: IntervalHistogram;
 
   private readonly waker: Waker | null;
+  private armedAt: number | null = null;
+  private wakeLatency = 0.1;
+  /** How early the waker is armed (ms), learned from its latency. */
+  lead = 0.1;
 
   constructor(private readonly now: () => number, private readonly fire: (now: number) => void,
     makeWaker?: (onFire: () => void) => Waker) {
-    this.lag = monitorEventLoopDelay({ resolution: 10 });
+    this.lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     this.lag.enable();
     this.waker = makeWaker ? makeWaker(() => this.spin()) : null;
   }
@@ -46,7 +52,10 @@ export class Scheduler {
     this.deadline = deadline;
     if (deadline === null) return;
     if (this.waker) {
-      this.waker.arm(deadline);
+      // Wake a little early by the wake-up latency we have been seeing, then finish the wait on
+      // the event loop (spin), so the work starts at the deadline and not ~0.1-0.3 ms after it.
+      this.waker.arm(deadline - this.lead);
+      this.armedAt = deadline - this.lead;
       return;
     }
     const wait = deadline - this.now() - SPIN_MS;
@@ -64,6 +73,13 @@ export class Scheduler {
     const d = this.deadline;
     if (d === null) return;
     const t = this.now();
+    if (this.armedAt !== null) {
+      // Learn the waker's latency (EWMA), capped so a loaded moment never makes us spin long.
+      const late = Math.max(0, t - this.armedAt);
+      this.wakeLatency = this.wakeLatency * 0.9 + Math.min(late, MAX_LEAD_MS) * 0.1;
+      this.lead = Math.min(MAX_LEAD_MS, this.wakeLatency);
+      this.armedAt = null;
+    }
     if (t >= d) {
       this.deadline = null;
       this.lastLatenessMs = t - d;
@@ -79,6 +95,7 @@ export class Scheduler {
 
   cancel(): void {
     this.waker?.arm(null);
+    this.armedAt = null;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
@@ -88,7 +105,9 @@ export class Scheduler {
 
   /** Event-loop delay percentiles (ms) since the last reset. */
   eventLoopLag(): { p50: number; p99: number; max: number } {
-    return { p50: this.lag.percentile(50) / 1e6, p99: this.lag.percentile(99) / 1e6, max: this.lag.max / 1e6 };
+    // The histogram records whole sampling periods: subtract the resolution to get the delay.
+    const d = (ns: number) => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
+    return { p50: d(this.lag.percentile(50)), p99: d(this.lag.percentile(99)), max: d(this.lag.max) };
   }
 
   stop(): void {

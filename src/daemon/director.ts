@@ -241,7 +241,10 @@ export class Director {
   // ---- inputs ----
 
   private onPacket(rx: VrrpRx): void {
-    const now = this.now();
+    // The advert's time is when it arrived, not when we got to it: event-loop latency stays out of
+    // the Master_Down_Timer (RFC 5798 §6.4.2 resets it "on receipt").
+    const t = this.now();
+    const now = rx.arrivalMs != null && rx.arrivalMs <= t && rx.arrivalMs > t - 1000 ? rx.arrivalMs : t;
     const d = decodeAdvert(rx.payload, { family: rx.family, src: rx.src, dst: rx.dst, ttl: rx.ttl });
     const src = rx.src.length === 4 || rx.src.length === 16 ? bytesToAddress(rx.src) : '?';
     if (!d.ok) return this.countDrop(d.reason, { src, detail: d.detail });
@@ -251,6 +254,8 @@ export class Director {
   }
 
   private onTimer(now: number): void {
+    // An advert that arrived before the deadline but is still queued must count: read first.
+    for (const ch of this.channels.values()) ch.drain?.();
     if (this.scheduler.lastLatenessMs > 1) {
       this.log.warn({ latenessMs: Number(this.scheduler.lastLatenessMs.toFixed(3)), lag: this.scheduler.eventLoopLag() }, 'timer fired late: event loop lag threatens VRRP deadlines');
     }
@@ -322,7 +327,10 @@ export class Director {
 
   private feed(r: Runner, ev: Parameters<VrrpInstance['step']>[1], now = this.now(), rearm = true): void {
     const actions = r.inst.step(now, ev);
-    for (const a of actions) this.execute(r, a);
+    // Adverts are what the deadline was for: put them on the wire before any logging, netlink
+    // or GARP work (the engine's order among the rest is kept; RFC 5798 §6.4.1: advert, then GARP).
+    for (const a of actions) if (a.type === 'sendAdvert') this.execute(r, a);
+    for (const a of actions) if (a.type !== 'sendAdvert') this.execute(r, a);
     if (rearm) this.rearm();
   }
 

@@ -10,6 +10,8 @@ export interface VrrpRx {
   ifindex: number;
   /** IPv4 header facts, for debug logs. */
   tos?: number;
+  /** Kernel arrival time on the daemon's monotonic clock (ms); null/absent when unknown. */
+  arrivalMs?: number | null;
 }
 
 export interface VrrpChannel {
@@ -17,6 +19,8 @@ export interface VrrpChannel {
   send(payload: Uint8Array, src: string, dst: string, ipId: number): void;
   /** Resolves once queued sends reached the kernel (graceful stop). */
   flush(): Promise<void>;
+  /** Deliver packets already queued in the kernel, synchronously (called before timers act). */
+  drain?(): void;
   close(): void;
 }
 

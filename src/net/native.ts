@@ -20,6 +20,8 @@ export interface NativeConstants {
   readonly SO_RCVBUF: number;
   readonly SO_SNDBUF: number;
   readonly SO_PRIORITY: number;
+  readonly SO_TIMESTAMPNS: number;
+  readonly SCM_TIMESTAMPNS: number;
   readonly IP_HDRINCL: number;
   /** Also the cmsg type of a received TTL (IP_RECVTTL). */
   readonly IP_TTL: number;
@@ -106,6 +108,8 @@ export interface NativeAddon {
   timerfdSet(fd: number, absMs: number): void;
   /** Expirations since the last read; 0 when none. */
   timerfdRead(fd: number): number;
+  /** CLOCK_REALTIME - CLOCK_MONOTONIC in ns: places SO_TIMESTAMPNS arrivals on process.hrtime's clock. */
+  clockOffsetNs(): bigint;
   readonly constants: NativeConstants;
 }
 
@@ -138,7 +142,7 @@ export function loadNative(): NativeAddon {
 
 const KEYS = [
   'socket', 'bind', 'setsockopt', 'getsockoptInt', 'sendmsg', 'recvmsg', 'poll', 'close', 'ifNameToIndex',
-  'timerfdCreate', 'timerfdSet', 'timerfdRead', 'constants',
+  'timerfdCreate', 'timerfdSet', 'timerfdRead', 'clockOffsetNs', 'constants',
 ] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 /** The addon, loaded on first use (so modules that merely import this one work without it). */

@@ -1,4 +1,4 @@
-// The real NetIO: raw-socket for IPv4 VRRP, the addon for IPv6 VRRP and AF_PACKET, rtnetlink for addresses and links.
+// The real NetIO: the addon for VRRP sockets (IPv4, IPv6) and AF_PACKET, rtnetlink for addresses and links.
 import type { Addr, Link, NetEvent, NetIO, PacketChannel, VrrpChannel, VrrpRx } from '../daemon/io.js';
 import { addressToBytes } from '../protocol/addr.js';
 import { PacketSocket } from './packet-socket.js';
@@ -20,9 +20,9 @@ export async function createNetIO(): Promise<NetIO> {
       if (family === 4) {
         const s = new Vrrp4Socket({
           ifname, ifindex, onError,
-          onPacket: (p) => onPacket({ family: 4, payload: p.payload, src: p.src, dst: p.dst, ttl: p.ttl, ifindex, tos: p.tos }),
+          onPacket: (p) => onPacket({ family: 4, payload: p.payload, src: p.src, dst: p.dst, ttl: p.ttl, ifindex, tos: p.tos, arrivalMs: p.arrivalMs }),
         });
-        return { send: (payload, src, dst, ipId) => s.send(payload, src, dst, ipId), flush: () => s.flush(), close: () => s.close() };
+        return { send: (payload, src, dst, ipId) => s.send(payload, src, dst, ipId), flush: () => s.flush(), drain: () => s.drain(), close: () => s.close() };
       }
       const s = new Vrrp6Socket({
         ifname,
@@ -31,10 +31,10 @@ export async function createNetIO(): Promise<NetIO> {
           const src = p.src ? addressToBytes(p.src, 6) : null;
           const dst = p.dst ? addressToBytes(p.dst, 6) : null;
           if (!src || !dst || p.truncated) return onError(new Error(`IPv6 VRRP packet without usable addresses or truncated (src ${p.src}, dst ${p.dst})`));
-          onPacket({ family: 6, payload: p.payload, src, dst, ttl: p.hopLimit, ifindex: p.ifindex >= 0 ? p.ifindex : ifindex });
+          onPacket({ family: 6, payload: p.payload, src, dst, ttl: p.hopLimit, ifindex: p.ifindex >= 0 ? p.ifindex : ifindex, arrivalMs: p.arrivalMs });
         },
       });
-      return { send: (payload, src, dst) => void s.send(payload, dst, src), flush: () => Promise.resolve(), close: () => s.close() };
+      return { send: (payload, src, dst) => void s.send(payload, dst, src), flush: () => Promise.resolve(), drain: () => s.drain(), close: () => s.close() };
     },
     openPacket(_ifname, ifindex): PacketChannel {
       const s = new PacketSocket(ifindex);

@@ -1,6 +1,7 @@
 // The IPv6 VRRP socket: raw AF_INET6 protocol 112 on one interface, joined to ff02::12, hop limit 255, pktinfo in and out.
 import { IPPROTO_VRRP, VRRP_MCAST_V6, VRRP_TTL } from '../protocol/advert.js';
 import { constants, native, type NativeError, type PollHandle } from './native.js';
+import { arrivalMs } from './rxtime.js';
 import {
   cmsgIpv6HopLimit, cmsgIpv6Pktinfo, in6PktinfoCmsg, ipv6Mreq, parseCmsgs, parseSockaddrInet, sockaddrIn6,
 } from './sockaddr.js';
@@ -18,6 +19,8 @@ export interface Vrrp6Packet {
   ifindex: number;
   /** MSG_TRUNC or MSG_CTRUNC was set: the payload or the cmsgs were cut. */
   truncated: boolean;
+  /** Kernel arrival time on the monotonic clock (ms), when the kernel gave one. */
+  arrivalMs: number | null;
 }
 
 export interface Vrrp6SocketOptions {
@@ -58,6 +61,7 @@ export class Vrrp6Socket {
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_RECVHOPLIMIT, 1);
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_RECVPKTINFO, 1);
       // No IPV6_CHECKSUM: the VRRP checksum is computed by the caller.
+      native.setsockopt(fd, c.SOL_SOCKET, c.SO_TIMESTAMPNS, 1);
       this.poller = native.poll(fd, (err) => this.onReadable(err));
     } catch (e) {
       this.close();
@@ -79,6 +83,11 @@ export class Vrrp6Socket {
     return native.sendmsg(this.fd, payload, sockaddrIn6(dst, this.ifindex), control, 0);
   }
 
+  /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */
+  drain(): void {
+    if (this.fd >= 0) this.onReadable(null);
+  }
+
   /** Stops the poll, then closes the fd. Idempotent. */
   close(): void {
     this.poller?.stop();
@@ -97,6 +106,9 @@ export class Vrrp6Socket {
 
   private onReadable(err: NativeError | null): void {
     if (err) {
+      // libuv stops a poll whose socket reported an error: report it and watch again.
+      this.poller?.stop();
+      if (this.fd >= 0) setImmediate(() => { if (this.fd >= 0) this.poller = native.poll(this.fd, (e) => this.onReadable(e)); });
       this.fail(err);
       return;
     }
@@ -120,6 +132,7 @@ export class Vrrp6Socket {
         hopLimit: cmsgIpv6HopLimit(cmsgs) ?? -1,
         ifindex: info?.ifindex ?? -1,
         truncated: (r.flags & (c.MSG_TRUNC | c.MSG_CTRUNC)) !== 0,
+        arrivalMs: arrivalMs(cmsgs),
       });
     }
   }
