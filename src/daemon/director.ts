@@ -1,18 +1,19 @@
 // The shell around the engine: feeds it packets, ticks, link events and requests; executes its actions.
 import type { Logger } from 'pino';
 import { VrrpInstance } from '../engine/instance.js';
-import type { Action, InstanceConfig, VrrpState } from '../engine/types.js';
+import type { Action, VrrpState } from '../engine/types.js';
 import { decodeAdvert, encodeAdvert, isMulticast } from '../protocol/advert.js';
 import { bytesToAddress } from '../protocol/addr.js';
 import { emptyDropCounters, type DropReason } from '../protocol/drop.js';
 import { gratuitousArp, unsolicitedNa } from '../protocol/frames.js';
-import type { Config, InstanceSettings, Vip } from '../config/schema.js';
+import type { Config, InstanceSettings } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
 import { Scheduler, monotonicMs, type Waker } from './clock.js';
 import { Notifier } from './notify.js';
 import { checkScripts, TrackerSet } from './trackers.js';
 import { planReload, advertDestinations, type ReloadReport } from './reload.js';
-import { nonZero, primaryAddress, toEngineConfig, type StatusReport } from './status.js';
+import { buildStatus, primaryAddress, toEngineConfig, type StatusReport } from './status.js';
+import type { Runner, VipPlace } from './runner.js';
 export type { StatusReport } from './status.js';
 export type { ReloadReport } from './reload.js';
 import type { Addr, Link, NetIO, PacketChannel, VrrpChannel, VrrpRx } from './io.js';
@@ -24,33 +25,6 @@ export interface YieldResult {
   by?: string;
   afterMs?: number;
   detail?: string;
-}
-
-interface VipPlace {
-  vip: Vip;
-  dev: string;
-  ifindex: number;
-  mac: string | null;
-}
-
-/** One configured instance with what the shell needs around its engine. */
-interface Runner {
-  name: string;
-  settings: InstanceSettings;
-  family: 4 | 6;
-  ifindex: number;
-  engineCfg: InstanceConfig;
-  inst: VrrpInstance;
-  vips: VipPlace[];
-  advertDsts: string[];
-  ipId: number;
-  queue: Promise<void>;
-  yieldWaiters: ((r: YieldResult) => void)[];
-  garpSent: number;
-  vipsHeld: boolean;
-  /** No source address was found at start: the instance runs in FAULT. */
-  noSource: boolean;
-  notifier: Notifier;
 }
 
 export interface DirectorOptions {
@@ -125,7 +99,7 @@ export class Director {
     return {
       name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, this.now()),
       vips, advertDsts: advertDestinations(s, family), ipId: 0, queue: Promise.resolve(), yieldWaiters: [],
-      garpSent: 0, vipsHeld: false, noSource: primary === null, notifier: new Notifier(name, this.log),
+      garpSent: 0, vipsHeld: false, noSource: primary === null, notifier: new Notifier(name, this.log), adverts: new Map(),
     };
   }
 
@@ -210,6 +184,7 @@ export class Director {
     const gone = [...before].filter(([k]) => !after.has(k)).map(([, p]) => p);
     const added = [...after].filter(([k]) => !before.has(k)).map(([, p]) => p);
     r.settings = b.settings;
+    r.adverts.clear();
     r.engineCfg = { ...b.engineCfg, primaryAddress: r.engineCfg.primaryAddress };
     r.advertDsts = b.advertDsts;
     r.vips = b.vips;
@@ -217,9 +192,9 @@ export class Director {
       if (!this.packetChannels.has(p.ifindex)) this.packetChannels.set(p.ifindex, this.opts.io.openPacket(p.dev, p.ifindex));
     }
     if (r.vipsHeld && (gone.length || added.length)) {
-      this.enqueue(r, () => this.setVipList(r, gone, false));
-      this.enqueue(r, () => this.setVipList(r, added, true));
-      this.enqueue(r, () => this.announceList(r, added, r.settings.garp.masterRepeat));
+      this.track(r, this.setVipList(r, gone, false));
+      this.track(r, this.setVipList(r, added, true));
+      this.track(r, this.announceList(r, added, r.settings.garp.masterRepeat));
     }
     for (const a of r.inst.reconfigure(this.now(), r.engineCfg)) this.execute(r, a);
     this.applyLinkState(r);
@@ -360,14 +335,15 @@ export class Director {
         this.log.info({ instance: r.name, from: a.from, to: a.to, reason: a.reason, detail: a.detail }, `${r.name}: ${a.from} -> ${a.to} (${a.reason})`);
         return;
       }
+      // Requests and GARPs leave now, in the engine's order; only their completion is tracked.
       case 'addVips':
         r.vipsHeld = true;
-        return this.enqueue(r, () => this.setVips(r, true));
+        return this.track(r, this.setVips(r, true));
       case 'removeVips':
         r.vipsHeld = false;
-        return this.enqueue(r, () => this.setVips(r, false));
+        return this.track(r, this.setVips(r, false));
       case 'announce':
-        return this.enqueue(r, () => this.announce(r, a.count));
+        return this.track(r, this.announce(r, a.count));
       case 'drop':
         return this.countDrop(a.reason, { instance: r.name, detail: a.detail });
       case 'yieldOutcome': {
@@ -399,8 +375,9 @@ export class Director {
     }
   }
 
-  private enqueue(r: Runner, job: () => Promise<void>): void {
-    r.queue = r.queue.then(job).catch((e: Error) => this.log.error({ instance: r.name, err: e.message }, 'action failed'));
+  /** Remember outstanding work (stop and retire wait for it); failures are logged where they happen. */
+  private track(r: Runner, work: Promise<void>): void {
+    r.queue = Promise.all([r.queue, work]).then(() => undefined, (e: Error) => this.log.error({ instance: r.name, err: e.message }, 'action failed'));
   }
 
   private sendAdvert(r: Runner, priority: number): void {
@@ -410,11 +387,17 @@ export class Director {
     r.ipId = (r.ipId % 0xffff) + 1; // keepalived: per instance, from 1, never 0 (the kernel would fill it in)
     for (const dst of r.advertDsts) {
       try {
-        const payload = encodeAdvert({
-          version: s.version, family: r.family, vrid: s.vrid, priority, intervalCs: s.advertInterval / 10,
-          addresses: s.vips.map((v) => v.address), authType: s.auth?.type === 'pass' ? 1 : 0,
-          authPassword: s.auth?.password ?? '', checksumForm: s.checksum, src: r.engineCfg.primaryAddress, dst,
-        });
+        // An advert depends only on the settings, the priority and the destination: built once.
+        const key = `${priority}/${dst}`;
+        let payload = r.adverts.get(key);
+        if (!payload) {
+          payload = encodeAdvert({
+            version: s.version, family: r.family, vrid: s.vrid, priority, intervalCs: s.advertInterval / 10,
+            addresses: s.vips.map((v) => v.address), authType: s.auth?.type === 'pass' ? 1 : 0,
+            authPassword: s.auth?.password ?? '', checksumForm: s.checksum, src: r.engineCfg.primaryAddress, dst,
+          });
+          r.adverts.set(key, payload);
+        }
         ch.send(payload, r.engineCfg.primaryAddress, dst, r.ipId);
       } catch (e) {
         this.log.error({ instance: r.name, err: (e as Error).message, dst }, 'advert send failed');
@@ -426,19 +409,22 @@ export class Director {
     return this.setVipList(r, r.vips, add);
   }
 
+  /**
+   * Every request leaves now, in order (the kernel applies rtnetlink requests as they are sent), so
+   * a GARP sent right after follows the address; the acks are awaited only to log failures.
+   */
   private async setVipList(r: Runner, places: VipPlace[], add: boolean): Promise<void> {
     const io = this.opts.io;
-    for (const p of places) {
+    const pending = places.map((p) => {
       const a = { ifindex: p.ifindex, family: p.vip.family, address: p.vip.address, prefixLen: p.vip.prefixLen };
-      try {
-        if (add) await io.addAddress(p.vip.label ? { ...a, label: p.vip.label } : a);
-        else await io.deleteAddress(a);
-      } catch (e) {
+      const req = add ? io.addAddress(p.vip.label ? { ...a, label: p.vip.label, ifname: p.dev } : a) : io.deleteAddress(a);
+      return req.catch((e: unknown) => {
         const code = (e as NodeJS.ErrnoException).code;
-        if ((add && code === 'EEXIST') || (!add && (code === 'EADDRNOTAVAIL' || code === 'ENOENT' || code === 'ENODEV'))) continue;
+        if ((add && code === 'EEXIST') || (!add && (code === 'EADDRNOTAVAIL' || code === 'ENOENT' || code === 'ENODEV'))) return;
         this.log.error({ instance: r.name, vip: p.vip.address, dev: p.dev, err: (e as Error).message }, add ? 'cannot add VIP' : 'cannot remove VIP');
-      }
-    }
+      });
+    });
+    await Promise.all(pending);
   }
 
   /** count rounds over every VIP (keepalived's order), spaced by garp.interval when set. */
@@ -446,19 +432,25 @@ export class Director {
     return this.announceList(r, r.vips, count);
   }
 
+  private sendGarp(r: Runner, p: VipPlace): void {
+    const ch = this.packetChannels.get(p.ifindex);
+    if (!ch || !p.mac) return;
+    try {
+      ch.send(p.vip.family === 4 ? gratuitousArp(p.mac, p.vip.address) : unsolicitedNa(p.mac, p.vip.address));
+      r.garpSent++;
+    } catch (e) {
+      this.log.error({ instance: r.name, vip: p.vip.address, err: (e as Error).message }, 'GARP send failed');
+    }
+  }
+
+  /** Without a gap the burst goes out now (right behind the advert and the VIP requests). */
   private async announceList(r: Runner, places: VipPlace[], count: number): Promise<void> {
     if (!r.vipsHeld) return; // left MASTER before the burst was due
     const gap = r.settings.garp.interval;
     for (let round = 0; round < count; round++) {
       for (const p of places) {
-        const ch = this.packetChannels.get(p.ifindex);
-        if (!ch || !p.mac) continue;
-        try {
-          ch.send(p.vip.family === 4 ? gratuitousArp(p.mac, p.vip.address) : unsolicitedNa(p.mac, p.vip.address));
-          r.garpSent++;
-        } catch (e) {
-          this.log.error({ instance: r.name, vip: p.vip.address, err: (e as Error).message }, 'GARP send failed');
-        }
+        if (!r.vipsHeld) return;
+        this.sendGarp(r, p);
         if (gap > 0) await new Promise((res) => setTimeout(res, gap));
       }
     }
@@ -472,34 +464,7 @@ export class Director {
   }
 
   status(): StatusReport {
-    return {
-      daemon: { pid: process.pid, startedAt: new Date(this.startedAt).toISOString(), drops: nonZero(this.drops) },
-      instances: this.runners.map((r) => {
-        const st = r.inst.state;
-        return {
-          name: r.name,
-          vrid: r.settings.vrid,
-          version: r.settings.version,
-          interface: r.settings.interface,
-          state: st.state,
-          priority: r.settings.priority,
-          effectivePriority: st.effectivePriority,
-          master: st.master,
-          masterPriority: st.masterPriority,
-          primaryAddress: r.engineCfg.primaryAddress,
-          vips: st.state === 'MASTER' ? r.vips.map((p) => `${p.vip.address}/${p.vip.prefixLen}`) : [],
-          configuredVips: r.vips.map((p) => ({ address: `${p.vip.address}/${p.vip.prefixLen}`, dev: p.dev })),
-          since: new Date(this.wallOffset + st.since).toISOString(),
-          reason: st.reason,
-          reasonDetail: st.reasonDetail,
-          held: st.held,
-          faults: [...st.faults],
-          advertIntervalMs: r.settings.advertInterval,
-          masterAdverIntervalMs: st.masterAdverIntervalCs * 10,
-          counters: { ...st.counters, garpSent: r.garpSent },
-        };
-      }),
-    };
+    return buildStatus(this.runners, this.drops, this.startedAt, this.wallOffset);
   }
 
   /** Test hook: the state of one instance. */

@@ -58,7 +58,8 @@ export interface NetIO {
   openPacket(ifname: string, ifindex: number): PacketChannel;
   links(): Promise<Link[]>;
   addresses(): Promise<Addr[]>;
-  addAddress(a: { ifindex: number; family: 4 | 6; address: string; prefixLen: number; label?: string }): Promise<void>;
+  /** The request must leave synchronously (before this returns), so a GARP sent next follows it. */
+  addAddress(a: { ifindex: number; family: 4 | 6; address: string; prefixLen: number; label?: string; ifname?: string }): Promise<void>;
   deleteAddress(a: { ifindex: number; family: 4 | 6; address: string; prefixLen: number }): Promise<void>;
   /** Event-driven link and address changes; returns an unsubscribe function. */
   watch(onEvent: (e: NetEvent) => void): Promise<() => void>;

@@ -3,6 +3,7 @@ import type { InstanceConfig, VrrpState } from '../engine/types.js';
 import type { InstanceSettings } from '../config/schema.js';
 import type { DropReason } from '../protocol/drop.js';
 import type { Addr } from './io.js';
+import type { Runner } from './runner.js';
 
 const IFA_F_SECONDARY = 0x01;
 const RT_SCOPE_UNIVERSE = 0;
@@ -55,5 +56,37 @@ export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6,
       refreshRepeat: s.garp.refreshRepeat,
       lowerPriorityRepeat: s.garp.lowerPriorityRepeat,
     },
+  };
+}
+
+/** The `vrrpd status --json` object. */
+export function buildStatus(runners: readonly Runner[], drops: Record<DropReason, number>, startedAt: number, wallOffset: number): StatusReport {
+  return {
+    daemon: { pid: process.pid, startedAt: new Date(startedAt).toISOString(), drops: nonZero(drops) },
+    instances: runners.map((r) => {
+      const st = r.inst.state;
+      return {
+        name: r.name,
+        vrid: r.settings.vrid,
+        version: r.settings.version,
+        interface: r.settings.interface,
+        state: st.state,
+        priority: r.settings.priority,
+        effectivePriority: st.effectivePriority,
+        master: st.master,
+        masterPriority: st.masterPriority,
+        primaryAddress: r.engineCfg.primaryAddress,
+        vips: st.state === 'MASTER' ? r.vips.map((p) => `${p.vip.address}/${p.vip.prefixLen}`) : [],
+        configuredVips: r.vips.map((p) => ({ address: `${p.vip.address}/${p.vip.prefixLen}`, dev: p.dev })),
+        since: new Date(wallOffset + st.since).toISOString(),
+        reason: st.reason,
+        reasonDetail: st.reasonDetail,
+        held: st.held,
+        faults: [...st.faults],
+        advertIntervalMs: r.settings.advertInterval,
+        masterAdverIntervalMs: st.masterAdverIntervalCs * 10,
+        counters: { ...st.counters, garpSent: r.garpSent },
+      };
+    }),
   };
 }

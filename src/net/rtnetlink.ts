@@ -93,6 +93,8 @@ export interface AddrSpec {
   family?: Family;
   /** RT_SCOPE_*; default universe. */
   scope?: number;
+  /** The interface's name, when the caller knows it (saves a lookup before a labelled add). */
+  ifname?: string;
 }
 
 export type RtnlEvent =
@@ -266,7 +268,8 @@ export class Rtnetlink {
   async addAddress(spec: AddrSpec): Promise<void> {
     const payload = addrPayload(spec);
     if (spec.label !== undefined) {
-      const { name } = await this.getLink(spec.ifindex);
+      // With the interface name given, the check costs no round trip and the request leaves now.
+      const name = spec.ifname ?? (await this.getLink(spec.ifindex)).name;
       if (!spec.label.startsWith(name)) {
         throw new NetlinkError(-22, 'RTM_NEWADDR', `label "${spec.label}" must start with the interface name "${name}"`);
       }
