@@ -76,7 +76,11 @@ const SOCKET_OPT = `  --socket PATH   control socket of the daemon (default /run
 const CONTROL_EXITS = `Exit codes: 0 done; 1 the daemon refused or the outcome was not the one asked for;
             2 usage error; 3 the daemon cannot be reached.`;
 
-const RUN_HELP = `Usage: vrrpd run -f FILE [--socket PATH] [--log-level LEVEL]
+const FORMAT_OPT = `  --format FORMAT     yaml, keepalived (keepalived.conf syntax, mapped as \`vrrpd import\` does)
+                      or auto (default: keepalived when the file looks like it)
+  --strict            keepalived input: keywords vrrpd does not support are errors, not warnings`;
+
+const RUN_HELP = `Usage: vrrpd run -f FILE [--format FORMAT] [--strict] [--socket PATH] [--log-level LEVEL]
 
 Runs the VRRP daemon in the foreground (systemd: Type=simple) until SIGTERM or SIGINT.
 The whole config is validated first: a bad config is refused with file:line:col and the field,
@@ -85,7 +89,8 @@ predecessor are removed. SIGTERM/SIGINT: every MASTER sends a priority-0 advert 
 over in Skew_Time) and removes its VIPs, then vrrpd exits 0.
 
 Options:
-  -f, --file FILE     the YAML config (see conf/lvs1.yaml)
+  -f, --file FILE     the YAML config (see conf/lvs1.yaml), or a keepalived.conf
+${FORMAT_OPT}
 ${SOCKET_OPT}; overrides global.controlSocket
   --log-level LEVEL   trace, debug, info (default), warn, error; overrides global.logLevel
 Logs are JSON lines on stdout (journald); drops are counted by reason and logged at debug.
@@ -133,18 +138,45 @@ ${SOCKET_OPT}
 ${CONTROL_EXITS}
 `;
 
-const CHECK_HELP = `Usage: vrrpd check -f FILE [--quiet]
+const CHECK_HELP = `Usage: vrrpd check -f FILE [--format FORMAT] [--strict] [--quiet]
 
 Validates a config the way \`vrrpd run\` and a reload do, without starting anything: the YAML,
 the schema (unknown keys are errors) and the cross-field rules (VRID unique per interface and
 family, priority 1-255, interval ranges per version, auth only with VRRPv2, one address family
 per instance, unicast peers...). Each problem is printed as FILE:LINE:COL: field.path: message.
 
+A keepalived.conf is mapped first (see \`vrrpd import\`): keywords vrrpd does not carry over are
+warnings with their FILE:LINE:COL, and validation errors point at the keepalived line.
+
 Options:
-  -f, --file FILE  the YAML config
-  --quiet          print nothing when the config is valid
+  -f, --file FILE     the YAML config, or a keepalived.conf
+${FORMAT_OPT}
+  --quiet             print nothing when the config is valid
 Exit codes: 0 valid (warnings may be printed); 1 invalid; 2 usage error.
 `;
+
+const IMPORT_HELP = `Usage: vrrpd import FILE [--strict] [--include-root DIR]
+
+Reads a keepalived configuration (keepalived.conf syntax and the files it includes) and prints
+the equivalent vrrpd YAML config on standard output. A header comment names FILE and lists every
+warning: each keepalived keyword that is accepted but not carried over, with FILE:LINE:COL. The
+result is validated like \`vrrpd check\` does. docs/keepalived-keywords.md lists the keywords
+supported (and what they map to), ignored with a warning, and refused.
+  vrrpd import /etc/keepalived/keepalived.conf > /etc/vrrpd/vrrpd.yaml
+
+Options:
+  --strict            keywords vrrpd does not support are errors, not warnings
+  --include-root DIR  look absolute include paths up under DIR (a config copied from another
+                      host); by default an absolute include path is used as it is
+Exit codes: 0 imported (warnings also go to stderr); 1 errors (printed on stderr, no YAML);
+            2 usage error.
+`;
+
+/** --format of run and check: undefined when the value is not one of the three. */
+function formatOption(values: OptionValues): 'yaml' | 'keepalived' | 'auto' | undefined {
+  const f = values.format ?? 'auto';
+  return f === 'yaml' || f === 'keepalived' || f === 'auto' ? f : undefined;
+}
 
 const RELOAD_HELP = `Usage: vrrpd reload [--socket PATH]
 
@@ -174,16 +206,22 @@ export const COMMANDS: Record<string, Command> = {
   check: {
     summary: 'Validate a config file (exit 0 valid, 1 invalid) without starting anything',
     help: CHECK_HELP,
-    options: { file: { type: 'string', short: 'f' }, quiet: { type: 'boolean' } },
+    options: { file: { type: 'string', short: 'f' }, quiet: { type: 'boolean' }, format: { type: 'string' }, strict: { type: 'boolean' } },
     async run(values, positionals, io) {
       const file = typeof values.file === 'string' ? values.file : positionals[0];
       if (file === undefined) {
         io.stderr('vrrpd check: -f FILE is required\n');
         return EXIT_USAGE;
       }
-      const { loadConfig, formatIssue } = await import('./config/load.js');
-      const r = await loadConfig(file);
+      const format = formatOption(values);
+      if (format === undefined) {
+        io.stderr('vrrpd check: --format is yaml, keepalived or auto\n');
+        return EXIT_USAGE;
+      }
+      const { loadAnyConfig, formatIssue } = await import('./config/load.js');
+      const r = await loadAnyConfig(file, { format, strict: values.strict === true });
       if (!r.ok) {
+        for (const w of r.warnings ?? []) io.stderr(`${formatIssue(w)} (warning)\n`);
         for (const e of r.errors) io.stderr(`${formatIssue(e)}\n`);
         io.stderr(`${file}: invalid (${r.errors.length} error${r.errors.length === 1 ? '' : 's'})\n`);
         return EXIT_FAILED;
@@ -194,17 +232,25 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   run: {
-    summary: 'Run the VRRP daemon (foreground) with a YAML config',
+    summary: 'Run the VRRP daemon (foreground) with a YAML config or a keepalived.conf',
     help: RUN_HELP,
-    options: { file: { type: 'string', short: 'f' }, socket: { type: 'string' }, 'log-level': { type: 'string' } },
+    options: { file: { type: 'string', short: 'f' }, socket: { type: 'string' }, 'log-level': { type: 'string' },
+      format: { type: 'string' }, strict: { type: 'boolean' } },
     async run(values, _positionals, io) {
       if (typeof values.file !== 'string') {
         io.stderr('vrrpd run: -f FILE is required\n');
         return EXIT_USAGE;
       }
+      const format = formatOption(values);
+      if (format === undefined) {
+        io.stderr('vrrpd run: --format is yaml, keepalived or auto\n');
+        return EXIT_USAGE;
+      }
       const { runDaemon } = await import('./daemon.js');
       return runDaemon({
         file: values.file,
+        format,
+        strict: values.strict === true,
         ...(typeof values.socket === 'string' ? { socket: values.socket } : {}),
         ...(typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {}),
       });
@@ -235,6 +281,31 @@ export const COMMANDS: Record<string, Command> = {
     async run(values, positionals, io) {
       const { resumeCommand } = await import('./control/commands.js');
       return resumeCommand(values, positionals, io);
+    },
+  },
+  import: {
+    summary: 'Print the vrrpd YAML config equivalent to a keepalived.conf (warnings for what does not carry over)',
+    help: IMPORT_HELP,
+    options: { strict: { type: 'boolean' }, 'include-root': { type: 'string' } },
+    async run(values, positionals, io) {
+      const file = positionals[0];
+      if (file === undefined || positionals.length > 1) {
+        io.stderr('vrrpd import: one FILE is required\n');
+        return EXIT_USAGE;
+      }
+      const { loadAnyConfig, formatIssue } = await import('./config/load.js');
+      const { renderImport } = await import('./config/keepalived.js');
+      const root = values['include-root'];
+      const r = await loadAnyConfig(file, { format: 'keepalived', strict: values.strict === true, ...(typeof root === 'string' ? { includeRoot: root } : {}) });
+      const warnings = (r.warnings ?? []).map(formatIssue);
+      for (const w of warnings) io.stderr(`${w} (warning)\n`);
+      if (!r.ok) {
+        for (const e of r.errors) io.stderr(`${formatIssue(e)}\n`);
+        io.stderr(`${file}: not imported (${r.errors.length} error${r.errors.length === 1 ? '' : 's'})\n`);
+        return EXIT_FAILED;
+      }
+      io.stdout(renderImport(file, r.mapped ?? { instances: {} }, warnings));
+      return EXIT_OK;
     },
   },
   decode: {

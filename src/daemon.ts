@@ -1,7 +1,7 @@
 // `vrrpd run`: loads the config, wires the director to the real network and the control socket, handles signals.
 import type { Logger } from 'pino';
 import { makeLogger } from './daemon/logger.js';
-import { loadConfig, formatIssue } from './config/load.js';
+import { loadAnyConfig, formatIssue } from './config/load.js';
 import { Director, type ReloadReport } from './daemon/director.js';
 import { ControlServer } from './control/server.js';
 import type { Request } from './control/protocol.js';
@@ -17,14 +17,20 @@ export interface RunOptions {
   file: string;
   socket?: string;
   logLevel?: string;
+  /** Config syntax: YAML, keepalived.conf, or detected from the file (default). Reloads read it the same way. */
+  format?: 'yaml' | 'keepalived' | 'auto';
+  /** keepalived input: unsupported keywords refuse the config instead of being warnings. */
+  strict?: boolean;
   /** For tests: a logger to use instead of stdout. */
   log?: Logger;
 }
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runDaemon(opts: RunOptions): Promise<number> {
-  const loaded = await loadConfig(opts.file);
+  const load = () => loadAnyConfig(opts.file, { format: opts.format ?? 'auto', strict: opts.strict === true });
+  const loaded = await load();
   if (!loaded.ok) {
+    for (const w of loaded.warnings ?? []) process.stderr.write(`${formatIssue(w)} (warning)\n`);
     for (const e of loaded.errors) process.stderr.write(`${formatIssue(e)}\n`);
     process.stderr.write(`vrrpd: ${opts.file}: configuration refused, nothing started\n`);
     return 1;
@@ -45,7 +51,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ applied: false, errors: [] });
   const reload = (): Promise<ReloadOutcome> => {
     reloading = reloading.then(async () => {
-      const next = await loadConfig(opts.file);
+      const next = await load();
       if (!next.ok) {
         const errors = next.errors.map(formatIssue);
         log.error({ file: opts.file, errors }, 'reload refused: configuration invalid; keeping the running one');

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config, type InstanceSettings } from './schema.js';
+import { configSchema, type Config, type ConfigInput, type InstanceSettings } from './schema.js';
+import { isKeepalivedConfig, parseKeepalivedConfig, positionOf, type KeepalivedDiagnostic } from './keepalived.js';
 
 export interface ConfigIssue {
   file: string;
@@ -208,4 +209,45 @@ export async function loadConfig(file: string): Promise<LoadResult> {
     return { ok: false, errors: [{ file, line: 0, col: 0, path: '', message: `cannot read: ${err.code ?? ''} ${err.message}`.trim() }] };
   }
   return parseConfig(text, file);
+}
+
+export type ConfigFormat = 'yaml' | 'keepalived' | 'auto';
+
+export interface AnyLoadOptions {
+  /** 'auto' (default): keepalived syntax when the file looks like it, YAML otherwise. */
+  format?: ConfigFormat;
+  /** keepalived input: unsupported keywords are errors instead of warnings. */
+  strict?: boolean;
+  /** keepalived input: absolute include paths are looked up under this directory (see keepalived.ts). */
+  includeRoot?: string;
+}
+
+/** Like LoadResult; for keepalived input also the mapped config (YAML input shape) and the warnings when refused. */
+export type AnyLoadResult = LoadResult & { format: 'yaml' | 'keepalived'; mapped?: ConfigInput; warnings?: ConfigIssue[] };
+
+/**
+ * Load a YAML or keepalived config. A keepalived file is mapped to the YAML shape, then validated by the same
+ * schema and cross-field rules; issues point at the keepalived line that set the field, else name the field path.
+ */
+export async function loadAnyConfig(file: string, opts: AnyLoadOptions = {}): Promise<AnyLoadResult> {
+  let format = opts.format ?? 'auto';
+  if (format === 'auto') {
+    const text = await readFile(file, 'utf8').catch(() => null);
+    format = text !== null && isKeepalivedConfig(text) ? 'keepalived' : 'yaml';
+  }
+  if (format === 'yaml') return { ...(await loadConfig(file)), format };
+  const ka = await parseKeepalivedConfig(file, { strict: opts.strict === true, ...(opts.includeRoot ? { includeRoot: opts.includeRoot } : {}) });
+  const fromKa = (d: KeepalivedDiagnostic): ConfigIssue => ({ file: d.file, line: d.line, col: d.col, path: d.keyword, message: d.message });
+  const kaWarnings = ka.diagnostics.filter((d) => d.severity === 'warning').map(fromKa);
+  const kaErrors = ka.diagnostics.filter((d) => d.severity === 'error').map(fromKa);
+  // JSON is YAML: the same parser, schema and cross-field rules as a YAML file; positions come from the mapper.
+  const r = parseConfig(JSON.stringify(ka.config), file);
+  const relocate = (i: ConfigIssue): ConfigIssue => {
+    const at = positionOf(ka.positions, i.path);
+    return { ...i, file: at?.file ?? file, line: at?.line ?? 0, col: at?.col ?? 0 };
+  };
+  if (!r.ok || kaErrors.length) {
+    return { ok: false, errors: [...kaErrors, ...(r.ok ? [] : r.errors.map(relocate))], warnings: kaWarnings, format, mapped: ka.config };
+  }
+  return { ok: true, config: r.config, warnings: [...kaWarnings, ...r.warnings.map(relocate)], format, mapped: ka.config };
 }

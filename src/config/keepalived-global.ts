@@ -1,0 +1,161 @@
+// keepalived global_defs: router id, VRRP defaults (version, GARP, checksum), the LVS sync daemon; the rest ignored or refused.
+import type { MapContext, KeywordTable } from './keepalived-ctx.js';
+import type { Statement } from './keepalived-parse.js';
+
+/** What global_defs contributes: the router id and the defaults every vrrp_instance starts from. */
+export interface GlobalDefs {
+  ctx: MapContext;
+  routerId?: string;
+  version?: 2 | 3;
+  garpMasterDelay?: number;
+  garpMasterRepeat?: number;
+  garpMasterRefresh?: number;
+  garpRefreshRepeat?: number;
+  garpLowerPrioRepeat?: number;
+  garpInterval?: number;
+  gnaInterval?: number;
+  checksumAsV2?: boolean;
+  syncDaemon?: SyncDaemonDef;
+}
+
+export interface SyncDaemonDef {
+  stmt: Statement;
+  interface: string;
+  /** The vrrp_instance whose VRID is the default sync id. */
+  instance?: string;
+  syncId?: number;
+  maxLen?: number;
+  port?: number;
+  ttl?: number;
+  group?: string;
+}
+
+const EMAIL = 'vrrpd sends no e-mail (use notify scripts)';
+const SNMP = 'no SNMP or D-Bus in vrrpd (use `vrrpd status --json` and the Prometheus metrics)';
+const PROCESS = "tuning of keepalived's processes and files; vrrpd is one process (set priorities, affinity and limits in its systemd unit)";
+const SCRIPTS = "vrrpd runs scripts as its own user, without keepalived's script security checks";
+const FIFO = 'notify FIFOs are not supported; use notify scripts (notify.any receives the same INSTANCE name state priority)';
+const FIREWALL = 'vrrpd installs no firewall rules';
+const LVS = 'IPVS global settings are not part of the vrrpd config';
+
+function each(keywords: string, reason: string): Record<string, string> {
+  return Object.fromEntries(keywords.split(/\s+/).filter(Boolean).map((k) => [k, reason]));
+}
+
+type NumKey = 'garpMasterDelay' | 'garpMasterRefresh' | 'garpInterval' | 'gnaInterval' | 'garpMasterRepeat' | 'garpRefreshRepeat' | 'garpLowerPrioRepeat';
+
+function setNum(key: NumKey, how: 'seconds' | 'int') {
+  return (s: Statement, g: GlobalDefs): void => {
+    const v = how === 'seconds' ? g.ctx.seconds(s) : g.ctx.int(s);
+    g.ctx.extra(s, 1);
+    if (v !== undefined) g[key] = v;
+  };
+}
+
+export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
+  handlers: {
+    router_id: (s, g) => {
+      g.routerId = g.ctx.arg(s);
+      g.ctx.extra(s, 1);
+      if (g.routerId !== undefined) g.ctx.at('global.routerId', s);
+    },
+    // keepalived 1.x's name for router_id.
+    lvs_id: (s, g) => GLOBAL_DEFS.handlers.router_id!(s, g),
+    vrrp_version: (s, g) => {
+      const v = g.ctx.int(s);
+      if (v === 2 || v === 3) g.version = v;
+      else if (v !== undefined) g.ctx.error(s, 'must be 2 or 3');
+    },
+    vrrp_garp_master_delay: setNum('garpMasterDelay', 'seconds'),
+    vrrp_garp_master_repeat: setNum('garpMasterRepeat', 'int'),
+    vrrp_garp_master_refresh: setNum('garpMasterRefresh', 'seconds'),
+    vrrp_garp_master_refresh_repeat: setNum('garpRefreshRepeat', 'int'),
+    vrrp_garp_lower_prio_repeat: setNum('garpLowerPrioRepeat', 'int'),
+    vrrp_garp_interval: setNum('garpInterval', 'seconds'),
+    vrrp_gna_interval: setNum('gnaInterval', 'seconds'),
+    vrrp_min_garp: (s, g) => {
+      // keepalived: one GARP/NA, no second burst.
+      if (g.ctx.bool(s) !== true) return;
+      g.garpMasterRepeat = 1;
+      g.garpMasterDelay = 0;
+      g.garpLowerPrioRepeat ??= 1;
+    },
+    v3_checksum_as_v2: (s, g) => {
+      const b = g.ctx.bool(s);
+      if (b !== undefined) g.checksumAsV2 = b;
+    },
+    lvs_sync_daemon: (s, g) => {
+      const iface = g.ctx.arg(s, 0, 'an interface');
+      if (iface === undefined) return;
+      if (g.syncDaemon) g.ctx.warn(s, `a second sync daemon definition replaces the one at line ${g.syncDaemon.stmt.line}`);
+      const d: SyncDaemonDef = { stmt: s, interface: iface };
+      const a = s.args.map((t) => t.text);
+      for (let i = 1; i < a.length; i++) {
+        const key = a[i]!;
+        const num = (): number | undefined => (i + 1 < a.length ? g.ctx.int(s, ++i) : (g.ctx.error(s, `"${key}" needs a value`), undefined));
+        if (key === 'inst') d.instance = a[++i];
+        else if (key === 'id') d.syncId = num();
+        else if (key === 'maxlen') d.maxLen = num();
+        else if (key === 'port') d.port = num();
+        else if (key === 'ttl') d.ttl = num();
+        else if (key === 'group') d.group = a[++i];
+        else if (i === 1) d.instance = key;
+        else g.ctx.warn(s, `unknown lvs_sync_daemon option "${key}" ignored`);
+      }
+      g.syncDaemon = d;
+    },
+    vrrp_mcast_group4: (s, g) => {
+      if (g.ctx.arg(s) !== '224.0.0.18') g.ctx.error(s, 'not supported: vrrpd sends and listens on 224.0.0.18 only');
+    },
+    vrrp_mcast_group6: (s, g) => {
+      if (g.ctx.arg(s)?.toLowerCase() !== 'ff02::12') g.ctx.error(s, 'not supported: vrrpd sends and listens on ff02::12 only');
+    },
+    vrrp_down_timer_adverts: (s, g) => {
+      if (g.ctx.int(s) !== 3) g.ctx.error(s, 'not supported: vrrpd uses the RFC Master_Down_Interval of 3 adverts plus skew');
+    },
+  },
+  ignored: {
+    ...each(`notification_email notification_email_from smtp_server smtp_helo_name smtp_connect_timeout smtp_alert
+      smtp_alert_vrrp smtp_alert_checker no_email_faults no_checker_emails`, EMAIL),
+    ...each(`snmp_socket enable_snmp_vrrp enable_snmp_checker enable_snmp_rfc enable_snmp_rfcv2 enable_snmp_rfcv3
+      enable_snmp_keepalived enable_traps snmp_vs_stats_update_interval snmp_rs_stats_update_interval enable_dbus
+      enable_dbus_create_instance dbus_service_name dbus_no_interface_name`, SNMP),
+    ...each(`vrrp_priority checker_priority bfd_priority vrrp_no_swap checker_no_swap bfd_no_swap vrrp_rt_priority
+      checker_rt_priority bfd_rt_priority vrrp_rlimit_rttime checker_rlimit_rttime bfd_rlimit_rttime vrrp_cpu_affinity
+      checker_cpu_affinity bfd_cpu_affinity max_auto_priority min_auto_priority_delay child_wait_time process_names
+      process_name vrrp_process_name checker_process_name bfd_process_name umask use_pid_dir instance
+      vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force vrrp_netlink_monitor_rcv_bufs
+      vrrp_netlink_monitor_rcv_bufs_force lvs_netlink_cmd_rcv_bufs lvs_netlink_cmd_rcv_bufs_force
+      lvs_netlink_monitor_rcv_bufs lvs_netlink_monitor_rcv_bufs_force process_monitor_rcv_bufs
+      process_monitor_rcv_bufs_force vrrp_rx_bufs_policy vrrp_rx_bufs_multiplier linkbeat_use_polling
+      dynamic_interfaces tmp_config_directory config_save_dir data_use_instance state_file_location
+      stats_file_location json_file_location json_version iproute_usr_dir iproute_etc_dir random_seed
+      reload_check_config reload_time_file reload_repeat reload_file include_check use_symlink_paths`, PROCESS),
+    ...each('script_user enable_script_security set_supplementary_groups', SCRIPTS),
+    ...each(`notify_fifo notify_fifo_script vrrp_notify_fifo vrrp_notify_fifo_script lvs_notify_fifo lvs_notify_fifo_script
+      fifo_write_vrrp_states_on_reload vrrp_notify_priority_changes`, FIFO),
+    ...each(`vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_counters nftables_ifindex nftables_ipvs
+      nftables_ipvs_priority nftables_ipvs_start_fwmark disable_local_igmp namespace_with_ipsets`, FIREWALL),
+    ...each('lvs_timeouts lvs_flush lvs_flush_on_stop rs_init_notifies checker_log_all_failures net_namespace_ipvs', LVS),
+    vrrp_garp_lower_prio_delay: 'vrrpd answers a lower-priority advert with one GARP burst, without a delayed second one',
+    vrrp_garp_extra_if: 'no periodic GARPs on interfaces other than the instances\' own',
+    vrrp_lower_prio_no_advert: 'vrrpd always answers a lower-priority advert at once (RFC 9568, keepalived\'s default)',
+    vrrp_higher_prio_send_advert: 'vrrpd does not advertise before yielding to a higher priority',
+    vrrp_check_unicast_src: 'unicast adverts are not filtered by source address',
+    vrrp_skip_check_adv_addr: 'vrrpd checks advert address lists as strictAddressCheck says (default: log and accept)',
+    vrrp_strict: 'strict mode is not a vrrpd setting; vrrpd applies its own RFC checks',
+    vrrp_startup_delay: 'vrrpd starts its instances at once',
+    vrrp_delay_after_boot: 'vrrpd starts its instances at once',
+    log_unknown_vrids: 'adverts for unknown VRIDs are counted in the metrics and logged at debug',
+    vmac_prefix: 'VMACs are not supported',
+    vmac_addr_prefix: 'VMACs are not supported',
+    default_interface: 'a vrrpd instance always names its interface; VIPs default to it',
+    startup_script: 'run it from the systemd unit (ExecStartPre=)',
+    startup_script_timeout: 'run it from the systemd unit (ExecStartPre=)',
+    shutdown_script: 'run it from the systemd unit (ExecStopPost=)',
+    shutdown_script_timeout: 'run it from the systemd unit (ExecStopPost=)',
+  },
+  refused: {
+    net_namespace: 'run vrrpd inside the namespace instead (ip netns exec, or systemd NetworkNamespacePath=)',
+  },
+};

@@ -1,0 +1,226 @@
+// keepalived.conf as vrrpd input: format detection, and parse + map to a vrrpd config object (YAML input shape) with diagnostics.
+import { hostname } from 'node:os';
+import { stringify } from 'yaml';
+import type { ConfigInput } from './schema.js';
+import { MapContext, type KeywordTable } from './keepalived-ctx.js';
+import { GLOBAL_DEFS, type GlobalDefs } from './keepalived-global.js';
+import { mapVirtualServer } from './keepalived-lvs.js';
+import { parseKeepalivedFile, type KeepalivedDiagnostic, type Pos, type Statement } from './keepalived-parse.js';
+import {
+  finishInstance, finishScript, newInstance, syncGroup, TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT,
+  type FileDraft, type InstanceDraft, type ScriptDraft,
+} from './keepalived-vrrp.js';
+
+export type { KeepalivedDiagnostic, Pos } from './keepalived-parse.js';
+
+export interface KeepalivedOptions {
+  /** Unsupported keywords are errors instead of warnings. */
+  strict?: boolean;
+  /**
+   * Look absolute include paths up under this directory (tests; a config copied from another host).
+   * Without it, as in production, an absolute include path is used as it is.
+   */
+  includeRoot?: string;
+  /** keepalived's config-id for `@ID` lines (keepalived -i); default, as keepalived: the short host name. */
+  configId?: string;
+}
+
+export interface KeepalivedResult {
+  /** No error diagnostics (the config still has to pass vrrpd's validation). */
+  ok: boolean;
+  /** What a vrrpd YAML file would contain (the input shape of configSchema). */
+  config: ConfigInput;
+  diagnostics: KeepalivedDiagnostic[];
+  /** Dotted config path -> where the keepalived file sets it. */
+  positions: Map<string, Pos>;
+}
+
+const KEEPALIVED_TOP = /^(global_defs|vrrp_instance|vrrp_script|vrrp_sync_group|virtual_server|virtual_server_group|track_file|vrrp_track_file|vrrp_track_process|static_ipaddress|static_routes|static_rules|include[rmwba]?|net_namespace|bfd_instance|garp_group|linkbeat_interfaces)\b/;
+
+/** Format detection: YAML configs start with "key:" lines; keepalived files with keywords and { } blocks. */
+export function isKeepalivedConfig(text: string): boolean {
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    if (line.startsWith('---') || line.startsWith('%') || /^[A-Za-z_][\w.-]*\s*:(\s|$)/.test(line) || line.startsWith('{"')) return false;
+    return KEEPALIVED_TOP.test(line) || /[{}]\s*$/.test(line) || /^[@$]/.test(line);
+  }
+  return false;
+}
+
+interface Top {
+  ctx: MapContext;
+  globals: GlobalDefs;
+  instances: InstanceDraft[];
+  scripts: ScriptDraft[];
+  files: FileDraft[];
+  virtualServers: { name: string; vs: NonNullable<ConfigInput['virtualServers']>[string] }[];
+  vsNames: Set<string>;
+}
+
+function named(s: Statement, top: Top): string | undefined {
+  const name = top.ctx.arg(s, 0, 'a name');
+  top.ctx.extra(s, 1);
+  return name;
+}
+
+const trackFile = (s: Statement, top: Top): void => {
+  const name = named(s, top);
+  if (name === undefined) return;
+  const d: FileDraft = { ctx: top.ctx, name, stmt: s, path: `trackFiles.${name}`, out: {} };
+  top.ctx.at(d.path, s);
+  top.ctx.dispatch(top.ctx.needBlock(s), TRACK_FILE, d, 'track_file');
+  top.files.push(d);
+};
+
+const STATIC = 'vrrpd configures no static addresses, routes or rules: keep them in the system\'s network configuration';
+
+export const TOP_LEVEL: KeywordTable<Top> = {
+  handlers: {
+    global_defs: (s, top) => {
+      top.ctx.extra(s, 0);
+      top.ctx.dispatch(top.ctx.needBlock(s), GLOBAL_DEFS, top.globals, 'global_defs');
+    },
+    vrrp_instance: (s, top) => {
+      const name = named(s, top);
+      if (name === undefined) return;
+      if (top.instances.some((i) => i.name === name)) top.ctx.error(s, `a second vrrp_instance "${name}"`);
+      const d = newInstance(top.ctx, s, name);
+      top.ctx.at(d.path, s);
+      top.ctx.dispatch(top.ctx.needBlock(s), VRRP_INSTANCE, d, 'vrrp_instance');
+      top.instances.push(d);
+    },
+    vrrp_script: (s, top) => {
+      const name = named(s, top);
+      if (name === undefined) return;
+      const d: ScriptDraft = { ctx: top.ctx, name, stmt: s, path: `trackScripts.${name}`, out: {} };
+      top.ctx.at(d.path, s);
+      top.ctx.dispatch(top.ctx.needBlock(s), VRRP_SCRIPT, d, 'vrrp_script');
+      top.scripts.push(d);
+    },
+    track_file: trackFile,
+    vrrp_track_file: trackFile,
+    vrrp_sync_group: (s, top) => syncGroup(top.ctx, s),
+    virtual_server: (s, top) => {
+      const r = mapVirtualServer(top.ctx, s, top.vsNames);
+      if (r) top.virtualServers.push(r);
+    },
+  },
+  ignored: {
+    virtual_server_group: 'virtual server groups are not supported; a "virtual_server group NAME" is not imported',
+    static_ipaddress: STATIC, static_routes: STATIC, static_rules: STATIC,
+    track_group: 'track groups belong to static addresses, which vrrpd does not configure',
+    linkbeat_interfaces: 'vrrpd follows link state through netlink',
+    interface_up_down_delays: 'link changes take effect at once (no debouncing)',
+    garp_group: 'per-interface GARP spacing is not supported; the global vrrp_garp_interval applies',
+    vrrp_track_process: 'process tracking is not supported (an instance that tracks one is refused)',
+    bfd_instance: 'BFD is not supported (an instance that tracks one is refused)',
+    SSL: 'SSL_GET checks use the system\'s default TLS settings',
+    net_namespace_ipvs: 'IPVS global settings are not part of the vrrpd config',
+    namespace_with_ipsets: 'vrrpd installs no firewall rules',
+    instance: 'one vrrpd per config file (pid files: systemd)',
+    use_pid_dir: 'one vrrpd per config file (pid files: systemd)',
+    linkbeat_use_polling: 'vrrpd follows link state through netlink',
+    child_wait_time: 'vrrpd is one process',
+  },
+  refused: {
+    net_namespace: 'run vrrpd inside the namespace instead (ip netns exec, or systemd NetworkNamespacePath=)',
+  },
+};
+
+/** Read a keepalived configuration (and its includes) and map it to a vrrpd config object. */
+export async function parseKeepalivedConfig(path: string, opts: KeepalivedOptions = {}): Promise<KeepalivedResult> {
+  const strict = opts.strict === true;
+  const parsed = parseKeepalivedFile(path, {
+    configId: opts.configId ?? hostname().split('.')[0]!,
+    ...(opts.includeRoot !== undefined ? { includeRoot: opts.includeRoot } : {}),
+  });
+  const ctx = new MapContext(strict);
+  for (const d of parsed.diagnostics) ctx.diagnostics.push(strict ? { ...d, severity: 'error' } : d);
+  const top: Top = { ctx, globals: { ctx }, instances: [], scripts: [], files: [], virtualServers: [], vsNames: new Set() };
+  ctx.dispatch(parsed.statements, TOP_LEVEL, top, 'the top level');
+  const config = assemble(top);
+  return { ok: !ctx.diagnostics.some((d) => d.severity === 'error'), config, diagnostics: ctx.diagnostics, positions: ctx.positions };
+}
+
+function assemble(top: Top): ConfigInput {
+  const { ctx, globals: g } = top;
+  const lastOf = <T extends { name: string; stmt: Statement }>(list: T[], kind: string): Map<string, T> => {
+    const m = new Map<string, T>();
+    for (const d of list) {
+      const prev = m.get(d.name);
+      if (prev) ctx.warn(d.stmt, `${kind} "${d.name}" is defined again (line ${prev.stmt.line}): this one is used`);
+      m.set(d.name, d);
+    }
+    return m;
+  };
+  const scripts = lastOf(top.scripts, 'vrrp_script');
+  const files = lastOf(top.files, 'track_file');
+  const tracked = (pick: (i: InstanceDraft) => { name: string }[]) => new Set(top.instances.flatMap((i) => pick(i).map((r) => r.name)));
+  const usedScripts = tracked((i) => i.trackScripts);
+  const usedFiles = tracked((i) => i.trackFiles);
+  const config: ConfigInput = g.routerId !== undefined ? { global: { routerId: g.routerId }, instances: {} } : { instances: {} };
+  for (const d of top.instances) config.instances[d.name] = finishInstance(d, g, new Set(scripts.keys()), new Set(files.keys()));
+  const trackScripts: NonNullable<ConfigInput['trackScripts']> = {};
+  for (const [name, d] of scripts) {
+    if (usedScripts.has(name)) trackScripts[name] = finishScript(d);
+    else ctx.warn(d.stmt, `vrrp_script "${name}" is tracked by no vrrp_instance: keepalived never runs it; not imported`);
+  }
+  if (Object.keys(trackScripts).length) config.trackScripts = trackScripts;
+  const trackFiles: NonNullable<ConfigInput['trackFiles']> = {};
+  for (const [name, d] of files) {
+    if (usedFiles.has(name)) trackFiles[name] = { ...d.out } as NonNullable<ConfigInput['trackFiles']>[string];
+    else ctx.warn(d.stmt, `track_file "${name}" is tracked by no vrrp_instance; not imported`);
+  }
+  if (Object.keys(trackFiles).length) config.trackFiles = trackFiles;
+  const sync = syncDaemon(top);
+  if (sync) config.ipvs = { syncDaemon: sync };
+  if (top.virtualServers.length) config.virtualServers = Object.fromEntries(top.virtualServers.map((v) => [v.name, v.vs]));
+  return config;
+}
+
+/** global lvs_sync_daemon, or keepalived 1.x's lvs_sync_daemon_interface in an instance; sync id defaults to the VRID. */
+function syncDaemon(top: Top): NonNullable<NonNullable<ConfigInput['ipvs']>['syncDaemon']> | undefined {
+  const { ctx } = top;
+  const legacy = top.instances.filter((i) => i.syncInterface);
+  let def = top.globals.syncDaemon;
+  for (const i of legacy) {
+    if (def) ctx.warn(i.syncInterface!.stmt, `the sync daemon is already defined (line ${def.stmt.line}); this one is ignored`);
+    else def = { stmt: i.syncInterface!.stmt, interface: i.syncInterface!.iface, instance: i.name };
+  }
+  if (!def) return undefined;
+  const inst = def.instance === undefined ? undefined : top.instances.find((i) => i.name === def.instance);
+  if (def.instance !== undefined && !inst) ctx.error(def.stmt, `no vrrp_instance "${def.instance}"`);
+  ctx.at('ipvs.syncDaemon', def.stmt);
+  return {
+    interface: def.interface,
+    syncId: def.syncId ?? inst?.vrid ?? 0,
+    ...(def.group !== undefined ? { multicastGroup: def.group } : {}),
+    ...(def.port !== undefined ? { port: def.port } : {}),
+    ...(def.ttl !== undefined ? { ttl: def.ttl } : {}),
+    ...(def.maxLen !== undefined ? { maxLen: def.maxLen } : {}),
+  };
+}
+
+/** Where the keepalived file sets a config path (or the nearest enclosing path it knows). */
+export function positionOf(positions: Map<string, Pos>, path: string): Pos | undefined {
+  const parts = path.split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const p = positions.get(parts.slice(0, n).join('.'));
+    if (p) return p;
+  }
+  return undefined;
+}
+
+/** The YAML text of an imported config: a header naming the source and listing every warning, then the config. */
+export function renderImport(source: string, config: ConfigInput, warnings: string[]): string {
+  const head = [
+    `# vrrpd configuration imported from ${source} by \`vrrpd import\`.`,
+    '# Check it with `vrrpd check -f FILE`; docs/keepalived-keywords.md lists what maps to what.',
+    warnings.length
+      ? `# ${warnings.length} warning${warnings.length === 1 ? '' : 's'}: keepalived settings not carried over or changed:`
+      : '# Every keepalived setting was carried over.',
+    ...warnings.map((w) => `#   ${w.replace(/\n/g, ' ')}`),
+  ];
+  return `${head.join('\n')}\n\n${stringify(config, { aliasDuplicateObjects: false, lineWidth: 0 })}`;
+}
