@@ -80,7 +80,7 @@ const FORMAT_OPT = `  --format FORMAT     yaml, keepalived (keepalived.conf synt
                       or auto (default: keepalived when the file looks like it)
   --strict            keepalived input: keywords vrrpd does not support are errors, not warnings`;
 
-const RUN_HELP = `Usage: vrrpd run -f FILE [--format FORMAT] [--strict] [--socket PATH] [--log-level LEVEL]
+const RUN_HELP = `Usage: vrrpd run -f FILE [--format FORMAT] [--strict] [--no-ipvs] [--socket PATH] [--log-level LEVEL]
 
 Runs the VRRP daemon in the foreground (systemd: Type=simple) until SIGTERM or SIGINT.
 The whole config is validated first: a bad config is refused with file:line:col and the field,
@@ -88,11 +88,19 @@ and nothing is started. On start, VIPs of the config left on the interfaces by a
 predecessor are removed. SIGTERM/SIGINT: every MASTER sends a priority-0 advert (a backup takes
 over in Skew_Time) and removes its VIPs, then vrrpd exits 0.
 
+IPVS (when the config has virtualServers): a MASTER programs its services (reconciled, never
+flushed; services vrrpd does not configure are left alone) before it takes the VIPs, and runs the
+master sync daemon; a BACKUP runs the backup sync daemon and removes the services (ipvs.onBackup:
+keep to keep them); FAULT and stop remove them. Without IPVS in the kernel, instances carrying
+services stay in FAULT with the reason "IPVS unavailable" (they must not take a VIP they cannot
+balance); --no-ipvs (or ipvs.enabled: false) runs VRRP only.
+
 Options:
   -f, --file FILE     the YAML config (see conf/lvs1.yaml), or a keepalived.conf
 ${FORMAT_OPT}
 ${SOCKET_OPT}; overrides global.controlSocket
   --log-level LEVEL   trace, debug, info (default), warn, error; overrides global.logLevel
+  --no-ipvs           VRRP only: never touch IPVS
 Logs are JSON lines on stdout (journald); drops are counted by reason and logged at debug.
 Exit codes: 0 stopped by a signal; 1 config refused or start failed; 2 usage error.
 `;
@@ -235,7 +243,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Run the VRRP daemon (foreground) with a YAML config or a keepalived.conf',
     help: RUN_HELP,
     options: { file: { type: 'string', short: 'f' }, socket: { type: 'string' }, 'log-level': { type: 'string' },
-      format: { type: 'string' }, strict: { type: 'boolean' } },
+      format: { type: 'string' }, strict: { type: 'boolean' }, 'no-ipvs': { type: 'boolean' } },
     async run(values, _positionals, io) {
       if (typeof values.file !== 'string') {
         io.stderr('vrrpd run: -f FILE is required\n');
@@ -251,6 +259,7 @@ export const COMMANDS: Record<string, Command> = {
         file: values.file,
         format,
         strict: values.strict === true,
+        noIpvs: values['no-ipvs'] === true,
         ...(typeof values.socket === 'string' ? { socket: values.socket } : {}),
         ...(typeof values['log-level'] === 'string' ? { logLevel: values['log-level'] } : {}),
       });

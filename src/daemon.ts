@@ -14,6 +14,8 @@ export interface ReloadOutcome {
 }
 
 export interface RunOptions {
+  /** VRRP only: never touch IPVS, whatever the config says. */
+  noIpvs?: boolean;
   file: string;
   socket?: string;
   logLevel?: string;
@@ -38,14 +40,10 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const config = loaded.config;
   const log = opts.log ?? makeLogger(opts.logLevel ?? config.global.logLevel);
   for (const w of loaded.warnings) log.warn({ file: w.file, line: w.line, path: w.path }, w.message);
-  if (Object.keys(config.virtualServers).length > 0 && config.ipvs.enabled) {
-    log.warn({ virtualServers: Object.keys(config.virtualServers) },
-      'virtualServers are configured, but this version does not program IPVS yet: running VRRP only');
-  }
   const { createNetIO } = await import('./net/netio.js');
   const { TimerfdWaker } = await import('./net/timerfd.js');
   const io = await createNetIO();
-  const director = new Director({ config, io, log, makeWaker: (fire) => new TimerfdWaker(fire) });
+  const director = new Director({ config, io, log, makeWaker: (fire) => new TimerfdWaker(fire), noIpvs: opts.noIpvs ?? false });
   const socketPath = opts.socket ?? config.global.controlSocket;
   // One reload at a time; a failed validation keeps the running config untouched.
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ applied: false, errors: [] });
@@ -70,7 +68,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const control = new ControlServer(socketPath, async (req: Request) => {
     switch (req.cmd) {
       case 'status':
-        return director.status();
+        return director.statusFresh();
       case 'ping':
         return 'pong';
       case 'yield':

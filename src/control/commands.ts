@@ -47,7 +47,26 @@ export function formatStatus(st: StatusReport): string {
   const line = (r: string[]) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c]!))).join('  ');
   const drops = Object.entries(st.daemon.drops);
   const tail = drops.length ? `\ndropped: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
-  return [line(head), ...rows.map(line)].join('\n') + tail + '\n';
+  return [line(head), ...rows.map(line)].join('\n') + tail + '\n' + (st.ipvs ? formatIpvs(st.ipvs) : '');
+}
+
+const FWD: Record<string, string> = { dr: 'Route', nat: 'Masq', tun: 'Tunnel' };
+
+/** The IPVS table the way `ipvsadm -Ln` shows it. */
+export function formatIpvs(ipvs: NonNullable<StatusReport['ipvs']>): string {
+  if (!ipvs.available) return `\nIPVS unavailable: ${ipvs.error ?? ''}\n`;
+  const out = [`\nIPVS (sync daemon: ${ipvs.syncRole})${ipvs.error ? `  last error: ${ipvs.error}` : ''}`,
+    'Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn'];
+  for (const s of ipvs.services) {
+    const [proto, ...rest] = s.service.split(' ');
+    const head = proto === 'fwmark' ? `FWM  ${rest.join(' ')}` : `${proto!.toUpperCase().padEnd(4)} ${rest.join(' ')}`;
+    out.push(`${head} ${s.scheduler}${s.persistent ? ` persistent ${s.timeout}` : ''}`);
+    for (const d of s.dests) {
+      const addr = `${d.address.includes(':') ? `[${d.address}]` : d.address}:${d.port}`;
+      out.push(`  -> ${addr.padEnd(28)} ${(FWD[d.forwarding] ?? d.forwarding).padEnd(7)} ${String(d.weight).padEnd(6)} ${String(d.activeConns).padEnd(10)} ${d.inactConns}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
 }
 
 export async function statusCommand(values: Record<string, unknown>, io: Io): Promise<number> {

@@ -5,7 +5,6 @@ import type { Action, VrrpState } from '../engine/types.js';
 import { decodeAdvert, encodeAdvert, isMulticast } from '../protocol/advert.js';
 import { bytesToAddress } from '../protocol/addr.js';
 import { emptyDropCounters, type DropReason } from '../protocol/drop.js';
-import { gratuitousArp, unsolicitedNa } from '../protocol/frames.js';
 import type { Config, InstanceSettings } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
 import { Scheduler, monotonicMs, type Waker } from './clock.js';
@@ -14,6 +13,8 @@ import { checkScripts, TrackerSet } from './trackers.js';
 import { planReload, advertDestinations, type ReloadReport } from './reload.js';
 import { buildStatus, primaryAddress, toEngineConfig, type StatusReport } from './status.js';
 import type { Runner, VipPlace } from './runner.js';
+import { VipOps } from './vips.js';
+import { IpvsController, ipvsInstances, wantsIpvs, type IpvsStatus } from './ipvs.js';
 export type { StatusReport } from './status.js';
 export type { ReloadReport } from './reload.js';
 import type { Addr, Link, NetIO, PacketChannel, VrrpChannel, VrrpRx } from './io.js';
@@ -35,6 +36,19 @@ export interface DirectorOptions {
   now?: () => number;
   /** A precise wake-up source (the daemon passes timerfd); tests may leave it out. */
   makeWaker?: (onFire: () => void) => Waker;
+  /** VRRP only, whatever the config says (`vrrpd run --no-ipvs`). */
+  noIpvs?: boolean;
+  /** How to reach IPVS (tests inject a double); default the kernel over generic netlink. */
+  openIpvs?: (cfg: Config, log: Logger) => Promise<IpvsLike>;
+}
+
+/** What the director needs of the IPVS controller (src/daemon/ipvs.ts). */
+export interface IpvsLike {
+  setConfig(cfg: Config): void;
+  sync(states: ReadonlyMap<string, VrrpState>): Promise<void>;
+  refresh(): Promise<void>;
+  status(): IpvsStatus;
+  close(): Promise<void>;
 }
 
 export class Director {
@@ -48,6 +62,9 @@ export class Director {
   readonly drops: Record<DropReason, number> = emptyDropCounters();
   private unwatch: (() => void) | null = null;
   private readonly trackers: TrackerSet;
+  private readonly vipOps: VipOps;
+  private ipvs: IpvsLike | null = null;
+  private ipvsError: string | null = null;
   /** Transitions by instance, from, to, reason (tab-joined), for metrics. */
   readonly transitions = new Map<string, number>();
   private readonly startedAt: number;
@@ -58,6 +75,7 @@ export class Director {
     this.now = opts.now ?? monotonicMs;
     this.log = opts.log;
     this.scheduler = new Scheduler(this.now, (t) => this.onTimer(t), opts.makeWaker);
+    this.vipOps = new VipOps(opts.io, this.packetChannels, this.log);
     this.trackers = new TrackerSet(this.log, () => { for (const r of this.runners) this.applyLinkState(r); });
     this.startedAt = Date.now();
     // Wall time = monotonic + offset, fixed once: timestamps in status do not jitter between calls.
@@ -77,8 +95,36 @@ export class Director {
       if (e.type === 'link') this.onLink(e.link);
       else if (e.type === 'overrun') void this.resyncLinks();
     });
+    await this.openIpvs(config);
     for (const r of built) this.launch(r);
     this.rearm();
+  }
+
+  /**
+   * IPVS when the config has virtual servers. Without IPVS in the kernel, every instance carrying a
+   * service goes FAULT ("IPVS unavailable"): a director that cannot balance must not take the VIP.
+   */
+  private async openIpvs(cfg: Config): Promise<void> {
+    if (this.ipvs || !wantsIpvs(cfg, this.opts.noIpvs ?? false)) return;
+    try {
+      this.ipvs = await (this.opts.openIpvs ?? ((c, l) => IpvsController.open(c, l)))(cfg, this.log);
+      this.ipvsError = null;
+    } catch (e) {
+      if (!IpvsController.isUnavailable(e)) throw e; // a bad table: refuse to start
+      this.ipvsError = (e as Error).message;
+      this.log.error({ err: this.ipvsError, instances: [...ipvsInstances(cfg)] },
+        'IPVS unavailable: instances with virtual servers stay in FAULT (use --no-ipvs or ipvs.enabled: false for VRRP only)');
+    }
+  }
+
+  private ipvsFault(r: Runner): boolean {
+    return this.ipvsError !== null && ipvsInstances(this.opts.config).has(r.name);
+  }
+
+  /** Bring IPVS in line with every instance's state; resolves when done. */
+  private syncIpvs(): Promise<void> {
+    if (!this.ipvs) return Promise.resolve();
+    return this.ipvs.sync(new Map(this.runners.map((r) => [r.name, r.inst.state.state])));
   }
 
   /** A runner for one instance; throws (nothing applied yet) when an interface is missing. */
@@ -131,6 +177,7 @@ export class Director {
       if (!this.packetChannels.has(p.ifindex)) this.packetChannels.set(p.ifindex, io.openPacket(p.dev, p.ifindex));
     }
     if (r.noSource) this.feed(r, { type: 'fault', source: `no IPv${r.family} source address on ${r.settings.interface}`, active: true }, this.now(), false);
+    if (this.ipvsFault(r)) this.feed(r, { type: 'fault', source: 'IPVS unavailable', active: true }, this.now(), false);
     this.applyLinkState(r);
     this.feed(r, { type: 'startup' });
   }
@@ -160,6 +207,7 @@ export class Director {
     for (const l of await io.links()) this.links.set(l.index, l);
     const addrs = await io.addresses();
     await checkScripts(next);
+    this.ipvs?.setConfig(next); // throws on a table IPVS cannot take: nothing changed yet
     const plan = planReload(this.opts.config, next);
     const fresh = [...plan.added, ...plan.restarted].map((n) => this.buildRunner(n, next.instances[n]!, addrs));
     const liveBuilt = plan.updated.map((n) => this.buildRunner(n, next.instances[n]!, addrs));
@@ -170,8 +218,10 @@ export class Director {
     liveBuilt.forEach((b) => this.applyLive(this.runners.find((x) => x.name === b.name)!, b));
     await this.removeStaleVips(fresh, addrs);
     await this.trackers.sync(next);
-    for (const r of fresh) this.launch(r);
     this.opts.config = next;
+    await this.openIpvs(next);
+    for (const r of fresh) this.launch(r);
+    await this.syncIpvs();
     this.rearm();
     this.log.info(plan, 'configuration reloaded');
     return plan;
@@ -192,9 +242,9 @@ export class Director {
       if (!this.packetChannels.has(p.ifindex)) this.packetChannels.set(p.ifindex, this.opts.io.openPacket(p.dev, p.ifindex));
     }
     if (r.vipsHeld && (gone.length || added.length)) {
-      this.track(r, this.setVipList(r, gone, false));
-      this.track(r, this.setVipList(r, added, true));
-      this.track(r, this.announceList(r, added, r.settings.garp.masterRepeat));
+      this.track(r, this.vipOps.setList(r, gone, false));
+      this.track(r, this.vipOps.setList(r, added, true));
+      this.track(r, this.vipOps.announce(r, added, r.settings.garp.masterRepeat));
     }
     for (const a of r.inst.reconfigure(this.now(), r.engineCfg)) this.execute(r, a);
     this.applyLinkState(r);
@@ -208,6 +258,7 @@ export class Director {
     this.trackers.stop();
     for (const r of this.runners) this.feed(r, { type: 'shutdown' });
     await Promise.all([...this.runners.map((r) => r.queue), ...[...this.channels.values()].map((c) => c.flush())]);
+    await this.ipvs?.close().catch((e: Error) => this.log.error({ err: e.message }, 'IPVS cleanup failed'));
     for (const c of this.channels.values()) c.close();
     for (const c of this.packetChannels.values()) c.close();
     this.opts.io.close();
@@ -305,7 +356,23 @@ export class Director {
     // Adverts are what the deadline was for: put them on the wire before any logging, netlink
     // or GARP work (the engine's order among the rest is kept; RFC 5798 §6.4.1: advert, then GARP).
     for (const a of actions) if (a.type === 'sendAdvert') this.execute(r, a);
-    for (const a of actions) if (a.type !== 'sendAdvert') this.execute(r, a);
+    const hooked = actions.some((a) => a.type === 'hook');
+    const master = actions.some((a) => a.type === 'hook' && a.hook === 'master');
+    if (this.ipvs && master && ipvsInstances(this.opts.config).has(r.name)) {
+      // A new MASTER programs IPVS before it takes the VIPs: no client reaches a VIP without its
+      // service (the kernel would answer with a reset).
+      const gate = this.syncIpvs();
+      const deferred: Action[] = actions.filter((a) => a.type === 'addVips' || a.type === 'announce');
+      for (const a of actions) if (a.type !== 'sendAdvert' && !deferred.includes(a)) this.execute(r, a);
+      r.vipsHeld = true;
+      this.track(r, gate.then(() => {
+        if (r.inst.state.state !== 'MASTER') return;
+        for (const a of deferred) this.execute(r, a);
+      }));
+    } else {
+      for (const a of actions) if (a.type !== 'sendAdvert') this.execute(r, a);
+      if (hooked) this.track(r, this.syncIpvs());
+    }
     if (rearm) this.rearm();
   }
 
@@ -338,12 +405,12 @@ export class Director {
       // Requests and GARPs leave now, in the engine's order; only their completion is tracked.
       case 'addVips':
         r.vipsHeld = true;
-        return this.track(r, this.setVips(r, true));
+        return this.track(r, this.vipOps.setList(r, r.vips, true));
       case 'removeVips':
         r.vipsHeld = false;
-        return this.track(r, this.setVips(r, false));
+        return this.track(r, this.vipOps.setList(r, r.vips, false));
       case 'announce':
-        return this.track(r, this.announce(r, a.count));
+        return this.track(r, this.vipOps.announce(r, r.vips, a.count));
       case 'drop':
         return this.countDrop(a.reason, { instance: r.name, detail: a.detail });
       case 'yieldOutcome': {
@@ -405,57 +472,6 @@ export class Director {
     }
   }
 
-  private setVips(r: Runner, add: boolean): Promise<void> {
-    return this.setVipList(r, r.vips, add);
-  }
-
-  /**
-   * Every request leaves now, in order (the kernel applies rtnetlink requests as they are sent), so
-   * a GARP sent right after follows the address; the acks are awaited only to log failures.
-   */
-  private async setVipList(r: Runner, places: VipPlace[], add: boolean): Promise<void> {
-    const io = this.opts.io;
-    const pending = places.map((p) => {
-      const a = { ifindex: p.ifindex, family: p.vip.family, address: p.vip.address, prefixLen: p.vip.prefixLen };
-      const req = add ? io.addAddress(p.vip.label ? { ...a, label: p.vip.label, ifname: p.dev } : a) : io.deleteAddress(a);
-      return req.catch((e: unknown) => {
-        const code = (e as NodeJS.ErrnoException).code;
-        if ((add && code === 'EEXIST') || (!add && (code === 'EADDRNOTAVAIL' || code === 'ENOENT' || code === 'ENODEV'))) return;
-        this.log.error({ instance: r.name, vip: p.vip.address, dev: p.dev, err: (e as Error).message }, add ? 'cannot add VIP' : 'cannot remove VIP');
-      });
-    });
-    await Promise.all(pending);
-  }
-
-  /** count rounds over every VIP (keepalived's order), spaced by garp.interval when set. */
-  private announce(r: Runner, count: number): Promise<void> {
-    return this.announceList(r, r.vips, count);
-  }
-
-  private sendGarp(r: Runner, p: VipPlace): void {
-    const ch = this.packetChannels.get(p.ifindex);
-    if (!ch || !p.mac) return;
-    try {
-      ch.send(p.vip.family === 4 ? gratuitousArp(p.mac, p.vip.address) : unsolicitedNa(p.mac, p.vip.address));
-      r.garpSent++;
-    } catch (e) {
-      this.log.error({ instance: r.name, vip: p.vip.address, err: (e as Error).message }, 'GARP send failed');
-    }
-  }
-
-  /** Without a gap the burst goes out now (right behind the advert and the VIP requests). */
-  private async announceList(r: Runner, places: VipPlace[], count: number): Promise<void> {
-    if (!r.vipsHeld) return; // left MASTER before the burst was due
-    const gap = r.settings.garp.interval;
-    for (let round = 0; round < count; round++) {
-      for (const p of places) {
-        if (!r.vipsHeld) return;
-        this.sendGarp(r, p);
-        if (gap > 0) await new Promise((res) => setTimeout(res, gap));
-      }
-    }
-  }
-
   // ---- status ----
 
   /** Timer and event-loop health, for metrics. */
@@ -464,7 +480,18 @@ export class Director {
   }
 
   status(): StatusReport {
-    return buildStatus(this.runners, this.drops, this.startedAt, this.wallOffset);
+    const st = buildStatus(this.runners, this.drops, this.startedAt, this.wallOffset);
+    if (this.ipvs) st.ipvs = this.ipvs.status();
+    else if (this.ipvsError) st.ipvs = { available: false, error: this.ipvsError, syncRole: 'none', services: [] };
+    return st;
+  }
+
+  /** Status with the IPVS table read fresh from the kernel (bounded). */
+  async statusFresh(timeoutMs = 1000): Promise<StatusReport> {
+    if (this.ipvs) {
+      await Promise.race([this.ipvs.refresh().catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs))]);
+    }
+    return this.status();
   }
 
   /** Test hook: the state of one instance. */

@@ -4,6 +4,7 @@ import type { InstanceSettings } from '../config/schema.js';
 import type { DropReason } from '../protocol/drop.js';
 import type { Addr } from './io.js';
 import type { Runner } from './runner.js';
+import type { IpvsStatus } from './ipvs.js';
 
 const IFA_F_SECONDARY = 0x01;
 const RT_SCOPE_UNIVERSE = 0;
@@ -11,6 +12,8 @@ const RT_SCOPE_LINK = 253;
 
 export interface StatusReport {
   daemon: { pid: number; startedAt: string; drops: Partial<Record<DropReason, number>> };
+  /** Present when the config has virtual servers. */
+  ipvs?: IpvsStatus;
   instances: {
     name: string; vrid: number; version: number; interface: string; state: VrrpState; priority: number;
     effectivePriority: number; master: string | null; masterPriority: number | null; primaryAddress: string;

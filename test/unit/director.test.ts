@@ -200,3 +200,65 @@ describe('metrics', () => {
     expect(body).toMatch(/vrrpd_event_loop_lag_seconds\{quantile="0.99"\}/);
   });
 });
+
+describe('IPVS follows VRRP', async () => {
+  const { IpvsUnavailableError } = await import('../../src/ipvs/genl.js');
+  const vs = `virtualServers:\n  fwm-100:\n    fwmark: 100\n    scheduler: wlc\n    persistence: 3600s\n    realServers:\n      - { address: 192.168.1.10, weight: 50 }\n`;
+
+  class FakeIpvs {
+    events: string[] = [];
+    closed = false;
+    constructor(private readonly net: FakeNet, private readonly delayMs = 20) {}
+    setConfig() {}
+    async sync(states: ReadonlyMap<string, string>) {
+      const s = [...states.values()].join(',');
+      this.events.push(`sync-start ${s}`);
+      await sleep(this.delayMs);
+      this.events.push(`sync-done ${s} ops=${this.net.ops.length}`);
+    }
+    async refresh() {}
+    status() { return { available: true, error: null, syncRole: 'none' as const, services: [] }; }
+    async close() { this.closed = true; }
+  }
+
+  it('without IPVS in the kernel, an instance with virtual servers stays in FAULT ("IPVS unavailable")', async () => {
+    const cfg = config('', vs);
+    const net = new FakeNet();
+    const d = new Director({ config: cfg, io: net, log, openIpvs: async () => { throw new IpvsUnavailableError(); } });
+    running.push(d);
+    await d.start();
+    await sleep(100);
+    expect(d.stateOf('vi_1')).toBe('FAULT');
+    const st = d.status();
+    expect(st.instances[0]!.faults).toEqual(['IPVS unavailable']);
+    expect(st.ipvs).toMatchObject({ available: false });
+    expect(net.sent).toHaveLength(0); // never advertises, never takes the VIP
+    expect(net.holds('192.168.1.250')).toBe(false);
+  });
+
+  it('--no-ipvs runs VRRP only', async () => {
+    let opened = false;
+    const d = new Director({ config: config('', vs), io: new FakeNet(), log, noIpvs: true, openIpvs: async () => { opened = true; throw new Error('no'); } });
+    running.push(d);
+    await d.start();
+    await waitState(d, 'MASTER');
+    expect(opened).toBe(false);
+  });
+
+  it('a new MASTER programs IPVS before it adds the VIPs; stop removes the services', async () => {
+    const net = new FakeNet();
+    const fake = new FakeIpvs(net);
+    const d = new Director({ config: config('', vs), io: net, log, openIpvs: async () => fake });
+    running.push(d);
+    await d.start();
+    await waitState(d, 'MASTER');
+    await sleep(60);
+    const done = fake.events.find((e) => e.startsWith('sync-done MASTER'));
+    expect(done).toBe('sync-done MASTER ops=0'); // IPVS done while no VIP was added yet
+    expect(net.ops).toContain('add 192.168.1.250'); // ...and the VIP came right after
+    expect(net.frames.length).toBe(5);
+    running.splice(running.indexOf(d), 1);
+    await d.stop();
+    expect(fake.closed).toBe(true);
+  });
+});

@@ -1,0 +1,136 @@
+// IPVS follows VRRP: services and the sync daemon are made to match the instances' states (serialized, reconciled).
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { VrrpState } from '../engine/types.js';
+import { IpvsClient } from '../ipvs/client.js';
+import { IpvsUnavailableError } from '../ipvs/genl.js';
+import { desiredTable, IpvsReconciler, type DesiredService } from '../ipvs/reconcile.js';
+import { setSyncRole, type SyncRole } from '../ipvs/sync.js';
+import { isFwmark, serviceLabel, type ServiceEntry } from '../ipvs/codec.js';
+
+export interface IpvsStatus {
+  available: boolean;
+  error: string | null;
+  syncRole: SyncRole;
+  services: {
+    service: string; scheduler: string; persistent: boolean; timeout: number;
+    dests: { address: string; port: number; forwarding: string; weight: number; activeConns: number; inactConns: number }[];
+  }[];
+}
+
+/** Does the config ask for IPVS at all? */
+export function wantsIpvs(cfg: Config, noIpvs: boolean): boolean {
+  return !noIpvs && cfg.ipvs.enabled && Object.keys(cfg.virtualServers).length > 0;
+}
+
+/** The instances whose MASTER state carries at least one virtual server (all of them for untied services). */
+export function ipvsInstances(cfg: Config): Set<string> {
+  const out = new Set<string>();
+  for (const vs of Object.values(cfg.virtualServers)) {
+    if (vs.instance === undefined) for (const n of Object.keys(cfg.instances)) out.add(n);
+    else out.add(vs.instance);
+  }
+  return out;
+}
+
+export class IpvsController {
+  private chain: Promise<void> = Promise.resolve();
+  private role: SyncRole = 'none';
+  private table: ServiceEntry[] = [];
+  private lastError: string | null = null;
+
+  private readonly reconciler: IpvsReconciler;
+
+  private constructor(private readonly client: IpvsClient, private cfg: Config, private readonly log: Logger) {
+    this.reconciler = new IpvsReconciler(client);
+  }
+
+  /** Opens the IPVS client; IpvsUnavailableError when the kernel has no IPVS (the caller FAULTs). */
+  static async open(cfg: Config, log: Logger): Promise<IpvsController> {
+    // Refuse a bad table before anything is touched (unknown scheduler, bad port...).
+    desiredTable(cfg.virtualServers);
+    const client = await IpvsClient.open();
+    return new IpvsController(client, cfg, log);
+  }
+
+  static isUnavailable(e: unknown): boolean {
+    return e instanceof IpvsUnavailableError;
+  }
+
+  /** A reload: validated by the caller; the next sync applies it. Throws on a table the kernel can't take. */
+  setConfig(cfg: Config): void {
+    desiredTable(cfg.virtualServers);
+    this.cfg = cfg;
+  }
+
+  /**
+   * Make IPVS match the states: services of the MASTER instances installed; on BACKUP removed (or
+   * kept with ipvs.onBackup: keep); the sync daemon master while any instance is MASTER, backup
+   * while any is BACKUP, stopped otherwise. Serialized; resolves when this sync is done.
+   */
+  sync(states: ReadonlyMap<string, VrrpState>): Promise<void> {
+    const masters = [...states].filter(([, s]) => s === 'MASTER').map(([n]) => n);
+    const anyBackup = [...states.values()].some((s) => s === 'BACKUP');
+    const keep = masters.length === 0 && anyBackup && this.cfg.ipvs.onBackup === 'keep';
+    const role: SyncRole = masters.length ? 'master' : anyBackup ? 'backup' : 'none';
+    const cfg = this.cfg;
+    const run = async () => {
+      let desired: DesiredService[] = [];
+      if (masters.length) desired = desiredTable(cfg.virtualServers, masters);
+      if (!keep && !(await this.reconcile(desired))) return;
+      if (role !== this.role) {
+        const res = await setSyncRole(this.client, cfg.ipvs.syncDaemon, role);
+        if (!res.ok) this.log.error({ role }, 'IPVS sync daemon did not reach the wanted state');
+        else this.log.info({ role, daemons: res.running.map((d) => `${d.state}:${d.interface}/${d.syncId}`) }, 'IPVS sync daemon');
+        this.role = role;
+      }
+      this.lastError = null;
+    };
+    const p = this.chain.then(run).catch((e: Error) => {
+      this.lastError = e.message;
+      this.log.error({ err: e.message }, 'IPVS update failed');
+    });
+    this.chain = p;
+    return p;
+  }
+
+  private async reconcile(desired: DesiredService[]): Promise<boolean> {
+    const r = await this.reconciler.reconcile(desired);
+    this.table = r.table;
+    if (r.plan.ops.length) this.log.info({ ops: r.plan.ops.length, services: desired.length, ok: r.ok }, 'IPVS table reconciled');
+    if (!r.ok) {
+      this.log.error({ failed: r.failed.map((f) => f.error), residual: r.residual.length }, 'IPVS table does not match the config');
+      return false;
+    }
+    return true;
+  }
+
+  /** Read the kernel's table again (for status), bounded by the caller. */
+  async refresh(): Promise<void> {
+    this.table = await this.client.listServices();
+  }
+
+  status(): IpvsStatus {
+    return {
+      available: true,
+      error: this.lastError,
+      syncRole: this.role,
+      services: this.table.map((s) => ({
+        service: serviceLabel(s),
+        scheduler: s.scheduler,
+        persistent: s.timeout > 0 && (s.flags & 1) !== 0,
+        timeout: s.timeout,
+        dests: s.dests.map((d) => ({
+          address: d.address, port: isFwmark(s) ? 0 : d.port, forwarding: d.forwarding, weight: d.weight,
+          activeConns: d.activeConns, inactConns: d.inactConns,
+        })),
+      })),
+    };
+  }
+
+  /** Stop: our services removed, our sync daemon stopped. */
+  async close(): Promise<void> {
+    await this.sync(new Map());
+    this.client.close();
+  }
+}
