@@ -6,19 +6,17 @@ import { decodeAdvert, encodeAdvert, isMulticast } from '../protocol/advert.js';
 import { bytesToAddress } from '../protocol/addr.js';
 import { emptyDropCounters, type DropReason } from '../protocol/drop.js';
 import type { Config, InstanceSettings } from '../config/schema.js';
-import { instanceFamily } from '../config/load.js';
 import { Scheduler, monotonicMs, type Waker } from './clock.js';
-import { Notifier } from './notify.js';
 import { checkScripts, TrackerSet } from './trackers.js';
-import { planReload, advertDestinations, type ReloadReport } from './reload.js';
-import { buildStatus, primaryAddress, toEngineConfig, type StatusReport } from './status.js';
-import type { Runner, VipPlace } from './runner.js';
+import { planReload, type ReloadReport } from './reload.js';
+import { buildStatus, type StatusReport } from './status.js';
+import { buildRunner, type Runner } from './runner.js';
 import { VipOps } from './vips.js';
+import { TickPreparer } from './tick.js';
 import { IpvsController, ipvsInstances, wantsIpvs, type IpvsStatus } from './ipvs.js';
 export type { StatusReport } from './status.js';
 export type { ReloadReport } from './reload.js';
 import type { Addr, Link, NetIO, PacketChannel, VrrpChannel, VrrpRx } from './io.js';
-
 
 export interface YieldResult {
   instance: string;
@@ -64,6 +62,10 @@ export class Director {
   private readonly trackers: TrackerSet;
   private readonly vipOps: VipOps;
   private ipvs: IpvsLike | null = null;
+  /** While a timer tick is being handled: its deadline and when the first advert left. */
+  private tickTiming: { deadline: number; firedAt: number; sentAt: number | null } | null = null;
+  /** The next timer's outcome, computed ahead (see tick.ts). */
+  private readonly preparer = new TickPreparer();
   private ipvsError: string | null = null;
   /** Transitions by instance, from, to, reason (tab-joined), for metrics. */
   readonly transitions = new Map<string, number>();
@@ -127,26 +129,8 @@ export class Director {
     return this.ipvs.sync(new Map(this.runners.map((r) => [r.name, r.inst.state.state])));
   }
 
-  /** A runner for one instance; throws (nothing applied yet) when an interface is missing. */
   private buildRunner(name: string, s: InstanceSettings, addrs: Addr[]): Runner {
-    const byName = (n: string) => [...this.links.values()].find((l) => l.name === n);
-    const link = byName(s.interface);
-    if (!link) throw new Error(`instance ${name}: interface ${s.interface} does not exist`);
-    const family = instanceFamily(s);
-    const primary = s.sourceAddress ?? primaryAddress(addrs, link.index, family);
-    const vips: VipPlace[] = [];
-    for (const v of [...s.vips, ...s.excludedVips]) {
-      const dev = v.dev ?? s.interface;
-      const l = byName(dev);
-      if (!l) throw new Error(`instance ${name}: VIP ${v.address} device ${dev} does not exist`);
-      vips.push({ vip: v, dev, ifindex: l.index, mac: l.mac });
-    }
-    const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'));
-    return {
-      name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, this.now()),
-      vips, advertDsts: advertDestinations(s, family), ipId: 0, queue: Promise.resolve(), yieldWaiters: [],
-      garpSent: 0, vipsHeld: false, noSource: primary === null, notifier: new Notifier(name, this.log), adverts: new Map(),
-    };
+    return buildRunner(name, s, addrs, [...this.links.values()], this.now(), this.log);
   }
 
   /**
@@ -282,12 +266,16 @@ export class Director {
   private onTimer(now: number): void {
     // An advert that arrived before the deadline but is still queued must count: read first.
     for (const ch of this.channels.values()) ch.drain?.();
+    this.commitPrepared(now);
     if (this.scheduler.lastLatenessMs > 1) {
       this.log.warn({ latenessMs: Number(this.scheduler.lastLatenessMs.toFixed(3)), lag: this.scheduler.eventLoopLag() }, 'timer fired late: event loop lag threatens VRRP deadlines');
     }
     for (const r of this.runners) {
       const d = r.inst.nextDeadline();
-      if (d !== null && d <= now) this.feed(r, { type: 'tick' }, now, false);
+      if (d === null || d > now) continue;
+      this.tickTiming = { deadline: d, firedAt: now, sentAt: null };
+      this.feed(r, { type: 'tick' }, now, false);
+      this.tickTiming = null;
     }
     this.rearm();
   }
@@ -352,10 +340,15 @@ export class Director {
   // ---- the engine and its actions ----
 
   private feed(r: Runner, ev: Parameters<VrrpInstance['step']>[1], now = this.now(), rearm = true): void {
-    const actions = r.inst.step(now, ev);
+    this.run(r, r.inst.step(now, ev), false);
+    if (rearm) this.rearm();
+  }
+
+  /** Execute one step's actions; `advertsSent`: a prepared tick already put its adverts on the wire. */
+  private run(r: Runner, actions: readonly Action[], advertsSent: boolean): void {
     // Adverts are what the deadline was for: put them on the wire before any logging, netlink
     // or GARP work (the engine's order among the rest is kept; RFC 5798 §6.4.1: advert, then GARP).
-    for (const a of actions) if (a.type === 'sendAdvert') this.execute(r, a);
+    if (!advertsSent) for (const a of actions) if (a.type === 'sendAdvert') this.execute(r, a);
     const hooked = actions.some((a) => a.type === 'hook');
     const master = actions.some((a) => a.type === 'hook' && a.hook === 'master');
     if (this.ipvs && master && ipvsInstances(this.opts.config).has(r.name)) {
@@ -373,17 +366,35 @@ export class Director {
       for (const a of actions) if (a.type !== 'sendAdvert') this.execute(r, a);
       if (hooked) this.track(r, this.syncIpvs());
     }
-    if (rearm) this.rearm();
   }
 
   private rearm(): void {
     if (this.stopping) return;
     let next: number | null = null;
+    let who: Runner | null = null;
     for (const r of this.runners) {
       const d = r.inst.nextDeadline();
-      if (d !== null && (next === null || d < next)) next = d;
+      if (d !== null && (next === null || d < next)) {
+        next = d;
+        who = r;
+      }
     }
     this.scheduler.arm(next);
+    this.prepareTick(who, next);
+  }
+
+  private prepareTick(r: Runner | null, deadline: number | null): void {
+    const ch = r ? this.channels.get(`${r.family}/${r.ifindex}`) : undefined;
+    this.preparer.prepare(r, deadline, ch, (x, prio, dst) => this.advertPayload(x, prio, dst));
+  }
+
+  /** Commit a prepared tick: its adverts leave first, then the rest of its actions run. */
+  private commitPrepared(now: number): void {
+    const done = this.preparer.commit(now, this.runners, () => this.now());
+    if (!done) return;
+    this.tickTiming = { deadline: done.deadline, firedAt: now, sentAt: done.sentAt };
+    this.run(done.runner, done.actions, true);
+    this.tickTiming = null;
   }
 
   private countDrop(reason: DropReason, fields: Record<string, unknown>): void {
@@ -395,11 +406,16 @@ export class Director {
   private execute(r: Runner, a: Action): void {
     switch (a.type) {
       case 'sendAdvert':
-        return this.sendAdvert(r, a.priority);
+        this.sendAdvert(r, a.priority);
+        if (this.tickTiming && this.tickTiming.sentAt === null) this.tickTiming.sentAt = this.now();
+        return;
       case 'transition': {
         const key = `${r.name}\t${a.from}\t${a.to}\t${a.reason}`;
         this.transitions.set(key, (this.transitions.get(key) ?? 0) + 1);
-        this.log.info({ instance: r.name, from: a.from, to: a.to, reason: a.reason, detail: a.detail }, `${r.name}: ${a.from} -> ${a.to} (${a.reason})`);
+        // A timer-driven transition says how close to its deadline it acted (and sent its advert).
+        const tt = this.tickTiming;
+        const timing = tt ? { timerLateMs: round3(tt.firedAt - tt.deadline), ...(tt.sentAt !== null ? { advertLateMs: round3(tt.sentAt - tt.deadline) } : {}) } : {};
+        this.log.info({ instance: r.name, from: a.from, to: a.to, reason: a.reason, detail: a.detail, ...timing }, `${r.name}: ${a.from} -> ${a.to} (${a.reason})`);
         return;
       }
       // Requests and GARPs leave now, in the engine's order; only their completion is tracked.
@@ -447,25 +463,29 @@ export class Director {
     r.queue = Promise.all([r.queue, work]).then(() => undefined, (e: Error) => this.log.error({ instance: r.name, err: e.message }, 'action failed'));
   }
 
+  /** An advert depends only on the settings, the priority and the destination: built once. */
+  private advertPayload(r: Runner, priority: number, dst: string): Uint8Array {
+    const key = `${priority}/${dst}`;
+    let payload = r.adverts.get(key);
+    if (!payload) {
+      const s = r.settings;
+      payload = encodeAdvert({
+        version: s.version, family: r.family, vrid: s.vrid, priority, intervalCs: s.advertInterval / 10,
+        addresses: s.vips.map((v) => v.address), authType: s.auth?.type === 'pass' ? 1 : 0,
+        authPassword: s.auth?.password ?? '', checksumForm: s.checksum, src: r.engineCfg.primaryAddress, dst,
+      });
+      r.adverts.set(key, payload);
+    }
+    return payload;
+  }
+
   private sendAdvert(r: Runner, priority: number): void {
-    const s = r.settings;
     const ch = this.channels.get(`${r.family}/${r.ifindex}`);
     if (!ch) return;
     r.ipId = (r.ipId % 0xffff) + 1; // keepalived: per instance, from 1, never 0 (the kernel would fill it in)
     for (const dst of r.advertDsts) {
       try {
-        // An advert depends only on the settings, the priority and the destination: built once.
-        const key = `${priority}/${dst}`;
-        let payload = r.adverts.get(key);
-        if (!payload) {
-          payload = encodeAdvert({
-            version: s.version, family: r.family, vrid: s.vrid, priority, intervalCs: s.advertInterval / 10,
-            addresses: s.vips.map((v) => v.address), authType: s.auth?.type === 'pass' ? 1 : 0,
-            authPassword: s.auth?.password ?? '', checksumForm: s.checksum, src: r.engineCfg.primaryAddress, dst,
-          });
-          r.adverts.set(key, payload);
-        }
-        ch.send(payload, r.engineCfg.primaryAddress, dst, r.ipId);
+        ch.send(this.advertPayload(r, priority, dst), r.engineCfg.primaryAddress, dst, r.ipId);
       } catch (e) {
         this.log.error({ instance: r.name, err: (e as Error).message, dst }, 'advert send failed');
       }
@@ -500,3 +520,5 @@ export class Director {
   }
 }
 
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;

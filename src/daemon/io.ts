@@ -17,6 +17,8 @@ export interface VrrpRx {
 export interface VrrpChannel {
   /** Send one advert (the VRRP message); IPv4 channels build keepalived's header with this IP ID. */
   send(payload: Uint8Array, src: string, dst: string, ipId: number): void;
+  /** Build the packet now, send it later with one call (a prepared timer advert). */
+  prepare(payload: Uint8Array, src: string, dst: string, ipId: number): () => void;
   /** Resolves once queued sends reached the kernel (graceful stop). */
   flush(): Promise<void>;
   /** Deliver packets already queued in the kernel, synchronously (called before timers act). */

@@ -513,4 +513,15 @@ export class VrrpInstance {
   nextDeadline(): number | null {
     return nextDeadline(this.current);
   }
+
+  /**
+   * Adopt a result that step() computed ahead of time from exactly this state (the shell prepares
+   * the next timer's outcome so its advert can leave the instant the deadline comes). Refused when
+   * anything happened since: then the caller steps normally.
+   */
+  commit(from: InstanceState, result: StepResult): boolean {
+    if (this.current !== from) return false;
+    this.current = result.state;
+    return true;
+  }
 }

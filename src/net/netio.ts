@@ -22,7 +22,11 @@ export async function createNetIO(): Promise<NetIO> {
           ifname, ifindex, onError,
           onPacket: (p) => onPacket({ family: 4, payload: p.payload, src: p.src, dst: p.dst, ttl: p.ttl, ifindex, tos: p.tos, arrivalMs: p.arrivalMs }),
         });
-        return { send: (payload, src, dst, ipId) => s.send(payload, src, dst, ipId), flush: () => s.flush(), drain: () => s.drain(), close: () => s.close() };
+        return {
+          send: (payload, src, dst, ipId) => s.send(payload, src, dst, ipId),
+          prepare: (payload, src, dst, ipId) => s.prepare(payload, src, dst, ipId),
+          flush: () => s.flush(), drain: () => s.drain(), close: () => s.close(),
+        };
       }
       const s = new Vrrp6Socket({
         ifname,
@@ -34,7 +38,14 @@ export async function createNetIO(): Promise<NetIO> {
           onPacket({ family: 6, payload: p.payload, src, dst, ttl: p.hopLimit, ifindex: p.ifindex >= 0 ? p.ifindex : ifindex, arrivalMs: p.arrivalMs });
         },
       });
-      return { send: (payload, src, dst) => void s.send(payload, dst, src), flush: () => Promise.resolve(), drain: () => s.drain(), close: () => s.close() };
+      return {
+        send: (payload, src, dst) => void s.send(payload, dst, src),
+        prepare: (payload, src, dst) => {
+          const go = s.prepare(payload, dst, src);
+          return () => { try { go(); } catch (e) { onError(e as Error); } };
+        },
+        flush: () => Promise.resolve(), drain: () => s.drain(), close: () => s.close(),
+      };
     },
     openPacket(_ifname, ifindex): PacketChannel {
       const s = new PacketSocket(ifindex);

@@ -92,21 +92,41 @@ export class Vrrp4Socket {
     }
   }
 
+  /** Parsed addresses and sockaddrs, by text: the send path does no parsing after the first advert. */
+  private readonly addrCache = new Map<string, { bytes: Uint8Array; sockaddr: Uint8Array }>();
+
+  private addr(text: string): { bytes: Uint8Array; sockaddr: Uint8Array } {
+    let a = this.addrCache.get(text);
+    if (!a) {
+      const bytes = addressToBytes(text, 4);
+      if (!bytes) throw new RangeError(`bad IPv4 address ${text}`);
+      a = { bytes, sockaddr: sockaddrIn(bytes) };
+      if (this.addrCache.size < 1024) this.addrCache.set(text, a);
+    }
+    return a;
+  }
+
   /** Send one VRRP message with our IPv4 header, now (one sendmsg; errors go to onError). */
   send(payload: Uint8Array, src: string, dst: string, ipId: number): void {
-    if (this.fd < 0) return;
-    const s = addressToBytes(src, 4);
-    const d = addressToBytes(dst, 4);
-    if (!s || !d) throw new RangeError(`bad IPv4 source/destination ${src} ${dst}`);
-    const h = buildIpv4Header({ src: s, dst: d, payloadLength: payload.length, id: ipId });
+    this.prepare(payload, src, dst, ipId)();
+  }
+
+  /** The packet built now (header, IP ID, checksum), sent by calling the result: one sendmsg. */
+  prepare(payload: Uint8Array, src: string, dst: string, ipId: number): () => void {
+    const s = this.addr(src);
+    const d = this.addr(dst);
+    const h = buildIpv4Header({ src: s.bytes, dst: d.bytes, payloadLength: payload.length, id: ipId });
     const pkt = new Uint8Array(h.length + payload.length);
     pkt.set(h);
     pkt.set(payload, h.length);
-    try {
-      native.sendmsg(this.fd, pkt, sockaddrIn(d), null, 0);
-    } catch (e) {
-      this.opts.onError(e as Error);
-    }
+    return () => {
+      if (this.fd < 0) return;
+      try {
+        native.sendmsg(this.fd, pkt, d.sockaddr, null, 0);
+      } catch (e) {
+        this.opts.onError(e as Error);
+      }
+    };
   }
 
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */

@@ -83,6 +83,13 @@ export class Vrrp6Socket {
     return native.sendmsg(this.fd, payload, sockaddrIn6(dst, this.ifindex), control, 0);
   }
 
+  /** Addresses and ancillary data built now; calling the result sends (one sendmsg). */
+  prepare(payload: Uint8Array, dst: string = VRRP_MCAST_V6, src?: string): () => number {
+    const control = in6PktinfoCmsg(src ?? '::', this.ifindex);
+    const addr = sockaddrIn6(dst, this.ifindex);
+    return () => (this.fd < 0 ? 0 : native.sendmsg(this.fd, payload, addr, control, 0));
+  }
+
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */
   drain(): void {
     if (this.fd >= 0) this.onReadable(null);

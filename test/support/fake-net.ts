@@ -22,6 +22,7 @@ export class FakeNet implements NetIO {
     this.rx.push(onPacket);
     return {
       send: (payload: Uint8Array, src: string, dst: string, ipId: number) => void this.sent.push({ family, payload, src, dst, ipId, at: performance.now() }),
+      prepare: (payload: Uint8Array, src: string, dst: string, ipId: number) => () => void this.sent.push({ family, payload, src, dst, ipId, at: performance.now() }),
       flush: () => Promise.resolve(),
       close: () => undefined,
     };
