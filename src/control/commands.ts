@@ -66,6 +66,12 @@ export function formatIpvs(ipvs: NonNullable<StatusReport['ipvs']>): string {
       out.push(`  -> ${addr.padEnd(28)} ${(FWD[d.forwarding] ?? d.forwarding).padEnd(7)} ${String(d.weight).padEnd(6)} ${String(d.activeConns).padEnd(10)} ${d.inactConns}`);
     }
   }
+  const checks = ipvs.checks ?? [];
+  if (checks.length) {
+    const down = checks.filter((c) => !c.healthy);
+    out.push(`health checks: ${checks.length - down.length} up, ${down.length} down`);
+    for (const c of down) out.push(`  down ${c.service} ${c.address}:${c.port}: ${c.lastError ?? ''}`);
+  }
   return `${out.join('\n')}\n`;
 }
 

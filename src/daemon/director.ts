@@ -13,6 +13,7 @@ import { buildStatus, type StatusReport } from './status.js';
 import { buildRunner, type Runner } from './runner.js';
 import { VipOps } from './vips.js';
 import { TickPreparer } from './tick.js';
+import { HealthChecks } from '../checks/index.js';
 import { IpvsController, ipvsInstances, wantsIpvs, type IpvsStatus } from './ipvs.js';
 export type { StatusReport } from './status.js';
 export type { ReloadReport } from './reload.js';
@@ -43,6 +44,7 @@ export interface DirectorOptions {
 /** What the director needs of the IPVS controller (src/daemon/ipvs.ts). */
 export interface IpvsLike {
   setConfig(cfg: Config): void;
+  setHealth?(fn: (service: string, rs: { address: string; port: number }) => boolean): void;
   sync(states: ReadonlyMap<string, VrrpState>): Promise<void>;
   refresh(): Promise<void>;
   status(): IpvsStatus;
@@ -62,6 +64,7 @@ export class Director {
   private readonly trackers: TrackerSet;
   private readonly vipOps: VipOps;
   private ipvs: IpvsLike | null = null;
+  private checks: HealthChecks | null = null;
   /** While a timer tick is being handled: its deadline and when the first advert left. */
   private tickTiming: { deadline: number; firedAt: number; sentAt: number | null } | null = null;
   /** The next timer's outcome, computed ahead (see tick.ts). */
@@ -111,6 +114,15 @@ export class Director {
     try {
       this.ipvs = await (this.opts.openIpvs ?? ((c, l) => IpvsController.open(c, l)))(cfg, this.log);
       this.ipvsError = null;
+      // Real servers failing their checks leave the table (the sorry server steps in when none is left).
+      let pending = false;
+      this.checks = new HealthChecks(cfg.virtualServers, this.log, () => {
+        if (pending) return; // several servers changing at once: one reconcile
+        pending = true;
+        queueMicrotask(() => { pending = false; void this.syncIpvs(); });
+      });
+      this.ipvs.setHealth?.((svc, rs) => this.checks?.healthy(svc, rs) ?? true);
+      this.checks.start();
     } catch (e) {
       if (!IpvsController.isUnavailable(e)) throw e; // a bad table: refuse to start
       this.ipvsError = (e as Error).message;
@@ -192,6 +204,7 @@ export class Director {
     const addrs = await io.addresses();
     await checkScripts(next);
     this.ipvs?.setConfig(next); // throws on a table IPVS cannot take: nothing changed yet
+    this.checks?.update(next.virtualServers);
     const plan = planReload(this.opts.config, next);
     const fresh = [...plan.added, ...plan.restarted].map((n) => this.buildRunner(n, next.instances[n]!, addrs));
     const liveBuilt = plan.updated.map((n) => this.buildRunner(n, next.instances[n]!, addrs));
@@ -242,6 +255,7 @@ export class Director {
     this.trackers.stop();
     for (const r of this.runners) this.feed(r, { type: 'shutdown' });
     await Promise.all([...this.runners.map((r) => r.queue), ...[...this.channels.values()].map((c) => c.flush())]);
+    this.checks?.stop();
     await this.ipvs?.close().catch((e: Error) => this.log.error({ err: e.message }, 'IPVS cleanup failed'));
     for (const c of this.channels.values()) c.close();
     for (const c of this.packetChannels.values()) c.close();
@@ -501,7 +515,7 @@ export class Director {
 
   status(): StatusReport {
     const st = buildStatus(this.runners, this.drops, this.startedAt, this.wallOffset);
-    if (this.ipvs) st.ipvs = this.ipvs.status();
+    if (this.ipvs) st.ipvs = { ...this.ipvs.status(), checks: this.checks?.status() ?? [] };
     else if (this.ipvsError) st.ipvs = { available: false, error: this.ipvsError, syncRole: 'none', services: [] };
     return st;
   }

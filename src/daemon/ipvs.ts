@@ -10,6 +10,8 @@ import { isFwmark, serviceLabel, type ServiceEntry } from '../ipvs/codec.js';
 
 export interface IpvsStatus {
   available: boolean;
+  /** Health-check state of every checked real server. */
+  checks?: { service: string; address: string; port: number; healthy: boolean; lastError: string | null; lastChange: string | null }[];
   error: string | null;
   syncRole: SyncRole;
   services: {
@@ -38,6 +40,8 @@ export class IpvsController {
   private role: SyncRole = 'none';
   private table: ServiceEntry[] = [];
   private lastError: string | null = null;
+  /** Real-server health (health checks); every server healthy until set. */
+  private healthy: ((service: string, rs: { address: string; port: number }) => boolean) | undefined;
 
   private readonly reconciler: IpvsReconciler;
 
@@ -51,6 +55,10 @@ export class IpvsController {
     desiredTable(cfg.virtualServers);
     const client = await IpvsClient.open();
     return new IpvsController(client, cfg, log);
+  }
+
+  setHealth(fn: (service: string, rs: { address: string; port: number }) => boolean): void {
+    this.healthy = fn;
   }
 
   static isUnavailable(e: unknown): boolean {
@@ -76,7 +84,7 @@ export class IpvsController {
     const cfg = this.cfg;
     const run = async () => {
       let desired: DesiredService[] = [];
-      if (masters.length) desired = desiredTable(cfg.virtualServers, masters);
+      if (masters.length) desired = desiredTable(cfg.virtualServers, masters, this.healthy ? { healthy: this.healthy } : {});
       if (!keep && !(await this.reconcile(desired))) return;
       if (role !== this.role) {
         const res = await setSyncRole(this.client, cfg.ipvs.syncDaemon, role);

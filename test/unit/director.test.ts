@@ -262,3 +262,31 @@ describe('IPVS follows VRRP', async () => {
     expect(fake.closed).toBe(true);
   });
 });
+
+describe('health checks drive the IPVS table', () => {
+  it('a real server failing its TCP check is reported unhealthy and IPVS is resynced', async () => {
+    const net = await import('node:net');
+    // A loopback port that refuses: bind, note the port, close.
+    const port = await new Promise<number>((res) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
+    const vs = `virtualServers:\n  web:\n    address: 192.168.1.250\n    port: 80\n    delayLoop: 100ms\n    realServers:\n      - address: 127.0.0.1\n        port: ${port}\n        check: { type: tcp, connectTimeout: 200ms, retries: 0 }\n`;
+    let health: ((s: string, rs: { address: string; port: number }) => boolean) | null = null;
+    let syncs = 0;
+    const fake = {
+      setConfig() {}, setHealth(fn: typeof health) { health = fn; }, async sync() { syncs++; }, async refresh() {},
+      status() { return { available: true, error: null, syncRole: 'none' as const, services: [] }; }, async close() {},
+    };
+    const d = new Director({ config: config('', vs), io: new FakeNet(), log, openIpvs: async () => fake });
+    running.push(d);
+    await d.start();
+    expect(health).not.toBeNull();
+    let whileHealthy = syncs;
+    for (let i = 0; i < 100 && health!('web', { address: '127.0.0.1', port }); i++) {
+      whileHealthy = syncs;
+      await sleep(5);
+    }
+    expect(health!('web', { address: '127.0.0.1', port })).toBe(false);
+    await sleep(20);
+    expect(syncs).toBeGreaterThan(whileHealthy); // the change triggered a resync of the table
+    expect(d.status().ipvs?.checks?.[0]).toMatchObject({ service: 'web', address: '127.0.0.1', port, healthy: false });
+  });
+});
