@@ -256,10 +256,10 @@ export class Lab {
   }
 
   /** Start `vrrpd run` in a director's namespace; by default waits until its control socket answers. */
-  async startDirector(node: DirectorName, configPath: string, o: { logLevel?: string; waitReady?: boolean; timeoutMs?: number } = {}): Promise<LabProcess> {
+  async startDirector(node: DirectorName, configPath: string, o: { logLevel?: string; waitReady?: boolean; timeoutMs?: number; args?: string[] } = {}): Promise<LabProcess> {
     const old = this.directors.get(node);
     if (old?.running) throw new Error(`a vrrpd is already running in ${node}`);
-    const p = this.spawnIn(node, [process.execPath, CLI, 'run', '-f', configPath, '--socket', this.socketPath(node), '--log-level', o.logLevel ?? 'info'], `vrrpd@${node}`);
+    const p = this.spawnIn(node, [process.execPath, CLI, 'run', '-f', configPath, '--socket', this.socketPath(node), '--log-level', o.logLevel ?? 'info', ...(o.args ?? [])], `vrrpd@${node}`);
     this.directors.set(node, p);
     if (o.waitReady !== false) {
       await waitFor(async () => {
