@@ -1,9 +1,11 @@
 // Loads and validates a YAML config whole: zod schema, cross-field rules, errors with file:line:col and field path.
 import { readFile } from 'node:fs/promises';
+import { addressToBytes } from '../protocol/addr.js';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config, type ConfigInput, type InstanceSettings } from './schema.js';
 import { isKeepalivedConfig, parseKeepalivedConfig, positionOf, type KeepalivedDiagnostic } from './keepalived.js';
+import { desiredTable, IpvsConfigError } from '../ipvs/reconcile.js';
 
 export interface ConfigIssue {
   file: string;
@@ -146,6 +148,13 @@ function crossChecks(cfg: Config): { path: Path; message: string; warning?: bool
     if (byAddr && vs.port === undefined) out.push({ path: at('address'), message: 'an address-based virtual server needs a port' });
     if (vs.instance !== undefined && !(vs.instance in cfg.instances)) out.push({ path: at('instance'), message: `no instance "${vs.instance}"` });
     const fam = byAddr ? familyOfText(vs.address!) : vs.family;
+    for (const [where, a] of [...vs.realServers.map((r, i) => [['realServers', i, 'address'], r.address] as const),
+      ...(vs.sorryServer ? [[['sorryServer', 'address'], vs.sorryServer.address] as const] : [])]) {
+      const b = addressToBytes(a);
+      const multicast = b !== null && (b.length === 4 ? (b[0]! & 0xf0) === 0xe0 : b[0] === 0xff);
+      const unspecified = b !== null && b.every((x) => x === 0);
+      if (multicast || unspecified) out.push({ path: at(...where), message: `${a} cannot be a real server (${multicast ? 'multicast' : 'unspecified'} address)` });
+    }
     vs.realServers.forEach((r, i) => {
       if (familyOfText(r.address) !== fam && (r.forwarding ?? vs.forwarding) !== 'tun') {
         out.push({ path: at('realServers', i, 'address'), message: `IPv${familyOfText(r.address)} real server for an IPv${fam} service` });
@@ -192,6 +201,18 @@ export function parseConfig(text: string, file: string): LoadResult {
     return { ok: false, errors };
   }
   const warnings: ConfigIssue[] = [];
+  // The IPVS table as the kernel will get it (ports vs forwarding, thresholds, duplicates...): the
+  // same check `vrrpd run` makes, so `vrrpd check` never passes what run refuses.
+  try {
+    desiredTable(parsed.data.virtualServers);
+  } catch (e) {
+    if (!(e instanceof IpvsConfigError)) throw e;
+    for (const issue of e.issues) {
+      const name = Object.keys(parsed.data.virtualServers).find((n) => issue.includes(n));
+      const path = name ? ['virtualServers', name] : ['virtualServers'];
+      errors.push({ file, ...locate(doc, lc, path), path: path.join('.'), message: issue });
+    }
+  }
   for (const c of crossChecks(parsed.data)) {
     const issue = { file, ...locate(doc, lc, c.path), path: c.path.join('.'), message: c.message };
     (c.warning ? warnings : errors).push(issue);

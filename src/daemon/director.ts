@@ -125,7 +125,7 @@ export class Director {
       this.checks.start();
     } catch (e) {
       if (!IpvsController.isUnavailable(e)) throw e; // a bad table: refuse to start
-      this.ipvsError = (e as Error).message;
+      this.ipvsError = 'IPVS unavailable: the kernel has no ip_vs (modprobe ip_vs)';
       this.log.error({ err: this.ipvsError, instances: [...ipvsInstances(cfg)] },
         'IPVS unavailable: instances with virtual servers stay in FAULT (use --no-ipvs or ipvs.enabled: false for VRRP only)');
     }

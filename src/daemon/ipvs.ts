@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { VrrpState } from '../engine/types.js';
 import { IpvsClient } from '../ipvs/client.js';
 import { IpvsUnavailableError } from '../ipvs/genl.js';
-import { desiredTable, IpvsReconciler, type DesiredService } from '../ipvs/reconcile.js';
+import { describeOp, desiredTable, IpvsReconciler, type DesiredService } from '../ipvs/reconcile.js';
 import { setSyncRole, type SyncRole } from '../ipvs/sync.js';
 import { isFwmark, serviceLabel, type ServiceEntry } from '../ipvs/codec.js';
 
@@ -85,14 +85,16 @@ export class IpvsController {
     const run = async () => {
       let desired: DesiredService[] = [];
       if (masters.length) desired = desiredTable(cfg.virtualServers, masters, this.healthy ? { healthy: this.healthy } : {});
-      if (!keep && !(await this.reconcile(desired))) return;
+      // A table the kernel partly refused is logged and shown in status; the sync daemon still
+      // follows the role (a MASTER must sync its connections to the peer whatever else failed).
+      const tableOk = keep || (await this.reconcile(desired));
       if (role !== this.role) {
         const res = await setSyncRole(this.client, cfg.ipvs.syncDaemon, role);
         if (!res.ok) this.log.error({ role }, 'IPVS sync daemon did not reach the wanted state');
         else this.log.info({ role, daemons: res.running.map((d) => `${d.state}:${d.interface}/${d.syncId}`) }, 'IPVS sync daemon');
         this.role = role;
       }
-      this.lastError = null;
+      this.lastError = tableOk ? null : 'the IPVS table does not match the config (see the log)';
     };
     const p = this.chain.then(run).catch((e: Error) => {
       this.lastError = e.message;
@@ -107,7 +109,8 @@ export class IpvsController {
     this.table = r.table;
     if (r.plan.ops.length) this.log.info({ ops: r.plan.ops.length, services: desired.length, ok: r.ok }, 'IPVS table reconciled');
     if (!r.ok) {
-      this.log.error({ failed: r.failed.map((f) => f.error), residual: r.residual.length }, 'IPVS table does not match the config');
+      this.log.error({ failed: r.failed.map((f) => `${describeOp(f.op)}: ${f.error instanceof Error ? f.error.message : String(f.error)}`), residual: r.residual.length },
+        'IPVS table does not match the config');
       return false;
     }
     return true;

@@ -8,7 +8,7 @@ import {
   IPVS_GENL_NAME, type DaemonSpec, type DestEntry, type DestId, type DestSpec, type IpvsInfo, type IpvsRequest,
   type ServiceEntry, type ServiceId, type ServiceSpec, type SyncState,
 } from './codec.js';
-import { GenlFamilyNotFoundError, GenlSocket, IpvsUnavailableError, type GenlFamily, type GenlMsg } from './genl.js';
+import { GenlFamilyNotFoundError, GenlSocket, IpvsUnavailableError, type GenlFamily, type GenlMsg, type GenlRequestOptions } from './genl.js';
 import type { Result } from '../net/nlmsg.js';
 
 // asm-generic/errno-base.h, errno.h (negative, as netlink reports them)
@@ -45,9 +45,18 @@ function hintFor(cmd: number, what: { scheduler?: string }): (errno: number) => 
   };
 }
 
+const nothing = (): void => undefined;
+
 /** The operations the reconciler needs; IpvsClient implements them (a fake can, in tests). */
 export interface IpvsOps {
   listServices(): Promise<ServiceEntry[]>;
+  /** One service with its destinations, null when absent (optional: the reconciler's read-back falls back to listServices). */
+  getService?(id: ServiceId): Promise<ServiceEntry | null>;
+  /**
+   * Send a request encoded beforehand (optional: the reconciler encodes a whole plan once to check it, then sends
+   * those bytes instead of encoding every operation again). `context` names the operation in an error.
+   */
+  sendPrepared?(request: IpvsRequest, context: () => string, scheduler?: string): Promise<void>;
   addService(spec: ServiceSpec): Promise<void>;
   editService(spec: ServiceSpec): Promise<void>;
   deleteService(id: ServiceId): Promise<void>;
@@ -99,10 +108,11 @@ export class IpvsClient implements IpvsOps, IpvsDaemonOps {
     return this.sock.family;
   }
 
-  private send(r: IpvsRequest, context?: string, hint?: { scheduler?: string }, timeoutMs?: number): Promise<GenlMsg[]> {
-    return this.sock.request(r.cmd, r.attrs, {
-      dump: r.dump, ...(context ? { context } : {}), ...(timeoutMs ? { timeoutMs } : {}), hint: hintFor(r.cmd, hint ?? {}),
-    });
+  private send(r: IpvsRequest, context?: string | (() => string), hint?: { scheduler?: string }, timeoutMs?: number): Promise<GenlMsg[]> {
+    const opts: GenlRequestOptions = { dump: r.dump, hint: hintFor(r.cmd, hint ?? {}) };
+    if (context) opts.context = context;
+    if (timeoutMs) opts.timeoutMs = timeoutMs;
+    return this.sock.request(r.cmd, r.attrs, opts);
   }
 
   /** IPVS version and connection table size (IPVS_CMD_GET_INFO). */
@@ -145,38 +155,43 @@ export class IpvsClient implements IpvsOps, IpvsDaemonOps {
 
   /** A service's destinations (empty when the service does not exist: the kernel's dump then ends at once). */
   async listDests(id: ServiceId): Promise<DestEntry[]> {
-    const msgs = await this.send(getDestRequest(id), serviceLabel(id));
+    const msgs = await this.send(getDestRequest(id), () => serviceLabel(id));
     return msgs.map((m) => unwrap(decodeDest(m.attrs, id.family), 'IPVS_CMD_GET_DEST'));
   }
 
   /** IPVS_CMD_NEW_SERVICE: rejects with EEXIST when it exists, ENOENT when the scheduler is unknown. */
   async addService(spec: ServiceSpec): Promise<void> {
-    await this.send(newServiceRequest(spec), serviceLabel(spec), spec);
+    await this.send(newServiceRequest(spec), () => serviceLabel(spec), spec);
   }
 
   /** IPVS_CMD_SET_SERVICE: scheduler, flags, persistence timeout and netmask of an existing service (ESRCH if none). */
   async editService(spec: ServiceSpec): Promise<void> {
-    await this.send(setServiceRequest(spec), serviceLabel(spec), spec);
+    await this.send(setServiceRequest(spec), () => serviceLabel(spec), spec);
   }
 
   /** IPVS_CMD_DEL_SERVICE, with its destinations (ESRCH if none). */
   async deleteService(id: ServiceId): Promise<void> {
-    await this.send(delServiceRequest(id), serviceLabel(id));
+    await this.send(delServiceRequest(id), () => serviceLabel(id));
   }
 
   /** IPVS_CMD_NEW_DEST (EEXIST when present). */
   async addDest(service: ServiceId, dest: DestSpec): Promise<void> {
-    await this.send(newDestRequest(service, dest), `${serviceLabel(service)} -> ${destLabel(dest)}`);
+    await this.send(newDestRequest(service, dest), () => `${serviceLabel(service)} -> ${destLabel(dest)}`);
   }
 
   /** IPVS_CMD_SET_DEST: forwarding, weight, thresholds (ENOENT when absent). */
   async editDest(service: ServiceId, dest: DestSpec): Promise<void> {
-    await this.send(setDestRequest(service, dest), `${serviceLabel(service)} -> ${destLabel(dest)}`);
+    await this.send(setDestRequest(service, dest), () => `${serviceLabel(service)} -> ${destLabel(dest)}`);
   }
 
   /** IPVS_CMD_DEL_DEST (ENOENT when absent). */
   async deleteDest(service: ServiceId, dest: DestId): Promise<void> {
-    await this.send(delDestRequest(service, dest), `${serviceLabel(service)} -> ${destLabel(dest)}`);
+    await this.send(delDestRequest(service, dest), () => `${serviceLabel(service)} -> ${destLabel(dest)}`);
+  }
+
+  /** A request encoded beforehand (IpvsOps.sendPrepared): the reconciler's checked plan. */
+  sendPrepared(request: IpvsRequest, context: () => string, scheduler?: string): Promise<void> {
+    return this.send(request, context, scheduler === undefined ? undefined : { scheduler }).then(nothing);
   }
 
   /** IPVS_CMD_NEW_DAEMON: start the master or backup sync daemon (EEXIST when that one runs, ENODEV: no interface). */

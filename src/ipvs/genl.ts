@@ -2,7 +2,7 @@
 import { getSystemErrorMap } from 'node:util';
 import {
   attrMap, decodeAttrs, encodeAttrs, nlaStr, readStr, readU16, readU32, type NlAttr, type Result,
-  NLM_F_DUMP, NLM_F_REQUEST,
+  HOST_LE, NLM_F_DUMP, NLM_F_REQUEST,
 } from '../net/nlmsg.js';
 import { NETLINK_GENERIC, NetlinkError, NetlinkSocket, type NetlinkOptions } from '../net/netlink.js';
 
@@ -43,7 +43,10 @@ export function encodeGenl(cmd: number, version: number, attrs: Uint8Array = new
 /** The genlmsghdr of a payload and the attribute bytes after it; null under 4 bytes. */
 export function decodeGenl(payload: Uint8Array): (GenlHeader & { attrs: Uint8Array }) | null {
   if (payload.length < GENL_HDRLEN) return null;
-  return { cmd: payload[0]!, version: payload[1]!, reserved: readU16(payload.subarray(2)) ?? 0, attrs: payload.subarray(GENL_HDRLEN) };
+  // Read in place: a dump of a big table is tens of thousands of messages (no DataView, no Buffer#subarray per field).
+  const reserved = HOST_LE ? payload[2]! | (payload[3]! << 8) : (payload[2]! << 8) | payload[3]!;
+  const attrs = new Uint8Array(payload.buffer, payload.byteOffset + GENL_HDRLEN, payload.length - GENL_HDRLEN);
+  return { cmd: payload[0]!, version: payload[1]!, reserved, attrs };
 }
 
 export interface GenlFamily {
@@ -131,8 +134,8 @@ export interface GenlMsg extends GenlHeader {
 export interface GenlRequestOptions {
   dump?: boolean;
   timeoutMs?: number;
-  /** Prefixed to the error text, e.g. the service the request was about. */
-  context?: string;
+  /** Prefixed to the error text, e.g. the service the request was about (a function: built only for an error). */
+  context?: string | (() => string);
   /** What an errno means for this command (ESRCH: "no such service"), added to the error text. */
   hint?: (errno: number) => string | undefined;
 }
@@ -163,22 +166,22 @@ export class GenlSocket {
   }
 
   /** Send one command with the family's version; resolves with the family's reply messages (the ack/DONE stripped). */
-  async request(cmd: number, attrs: Uint8Array, options: GenlRequestOptions = {}): Promise<GenlMsg[]> {
+  request(cmd: number, attrs: Uint8Array, options: GenlRequestOptions = {}): Promise<GenlMsg[]> {
     const dump = options.dump ?? false;
-    let msgs;
-    try {
-      msgs = await this.sock.request(this.family.id, NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0),
-        encodeGenl(cmd, this.family.version, attrs), { dump, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
-    } catch (e) {
-      throw this.rename(e, cmd, options);
-    }
-    const out: GenlMsg[] = [];
-    for (const m of msgs) {
-      if (m.type !== this.family.id) continue;
-      const g = decodeGenl(m.payload);
-      if (g) out.push({ ...g, flags: m.flags });
-    }
-    return out;
+    // One promise per request (no async wrapper): a bulk apply sends tens of thousands.
+    return this.sock.request(this.family.id, NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0),
+      encodeGenl(cmd, this.family.version, attrs), options.timeoutMs ? { dump, timeoutMs: options.timeoutMs } : { dump })
+      .then((msgs) => {
+        const out: GenlMsg[] = [];
+        for (const m of msgs) {
+          if (m.type !== this.family.id) continue;
+          const g = decodeGenl(m.payload);
+          if (g) out.push({ cmd: g.cmd, version: g.version, reserved: g.reserved, flags: m.flags, attrs: g.attrs });
+        }
+        return out;
+      }, (e: unknown) => {
+        throw this.rename(e, cmd, options);
+      });
   }
 
   close(): void {
@@ -195,7 +198,8 @@ export class GenlSocket {
     const why = hint?.(e.errno);
     const at = e.message.indexOf(`${e.code}: `);
     const text = at >= 0 ? e.message.slice(at + e.code.length + 2) : e.extAck.msg ?? getSystemErrorMap().get(e.errno)?.[1] ?? e.message;
-    const detail = `${context ? `${context}: ` : ''}${text}${why ? ` (${why})` : ''}`;
+    const ctx = typeof context === 'function' ? context() : context;
+    const detail = `${ctx ? `${ctx}: ` : ''}${text}${why ? ` (${why})` : ''}`;
     const err = new NetlinkError(e.errno, this.cmdName(cmd), detail, e.extAck);
     err.cause = e;
     return err;

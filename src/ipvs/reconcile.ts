@@ -3,8 +3,9 @@
 import type { VirtualServer } from '../config/schema.js';
 import { addressToBytes, canonicalAddress, familyOf, type Family } from '../protocol/addr.js';
 import {
-  destLabel, isFwmark, newDestRequest, newServiceRequest, serviceLabel, IP_VS_SVC_F_PERSISTENT, SCHEDULERS,
-  type DestEntry, type DestId, type DestSpec, type Forwarding, type ServiceEntry, type ServiceId, type ServiceSpec,
+  delDestRequest, delServiceRequest, destLabel, encodeRequests, isCanonicalIpv4, isFwmark, newDestRequest, newServiceRequest, serviceLabel,
+  setDestRequest, setServiceRequest, IP_VS_SVC_F_PERSISTENT, SCHEDULERS,
+  type DestEntry, type DestId, type DestSpec, type Forwarding, type IpvsRequest, type ServiceEntry, type ServiceId, type ServiceSpec,
 } from './codec.js';
 import type { IpvsOps } from './client.js';
 
@@ -121,10 +122,11 @@ function serviceOf(vs: VirtualServer, problems: string[]): ServiceSpec | null {
   } else if (vs.address === undefined || vs.port === undefined) {
     problems.push('a service needs a fwmark, or an address and a port');
   } else {
-    const family = familyOf(vs.address);
+    const v4 = isCanonicalIpv4(vs.address); // the common case, without the address library (big tables: 40k addresses)
+    const family = v4 ? 4 : familyOf(vs.address);
     if (!family) problems.push(`"${vs.address}" is not an IP address`);
     else if (vs.port === 0 && persistS === 0) problems.push('port 0 (all ports) needs persistence, as in ipvsadm');
-    else id = { family, protocol: vs.protocol, address: canonicalAddress(vs.address)!, port: vs.port };
+    else id = { family, protocol: vs.protocol, address: v4 ? vs.address : canonicalAddress(vs.address)!, port: vs.port };
   }
   if (!id) return null;
   const netmask = parseNetmask(vs.persistenceNetmask, id.family);
@@ -137,7 +139,8 @@ function serviceOf(vs: VirtualServer, problems: string[]): ServiceSpec | null {
 
 function destOf(svc: ServiceId, rs: { address: string; port: number; upperThreshold: number; lowerThreshold: number },
   forwarding: 'dr' | 'nat' | 'tun', weight: number, where: string, problems: string[]): DestSpec | null {
-  const family = familyOf(rs.address);
+  const v4 = isCanonicalIpv4(rs.address);
+  const family = v4 ? 4 : familyOf(rs.address);
   if (!family) {
     problems.push(`${where}: "${rs.address}" is not an IP address`);
     return null;
@@ -158,7 +161,7 @@ function destOf(svc: ServiceId, rs: { address: string; port: number; upperThresh
     if (forwarding !== 'nat' || port === 0) port = svc.port;
   }
   return {
-    address: canonicalAddress(rs.address)!, family, port, forwarding: forwarding as Forwarding, weight,
+    address: v4 ? rs.address : canonicalAddress(rs.address)!, family, port, forwarding: forwarding as Forwarding, weight,
     upperThreshold: rs.upperThreshold, lowerThreshold: rs.lowerThreshold,
   };
 }
@@ -254,9 +257,8 @@ export function planReconcile(desired: readonly DesiredService[], current: reado
         if (dc.length > 0) adds.push({ op: 'edit-dest', key, service: idOf(d), dest: destSpecOf(w), changes: dc });
       }
     }
-    for (const dk of sortedKeys(haveDests)) {
-      if (!wantDests.has(dk)) deletes.push({ op: 'delete-dest', key, service: idOf(d), dest: destIdOf(haveDests.get(dk)!) });
-    }
+    const gone = [...haveDests.keys()].filter((dk) => !wantDests.has(dk)).sort(); // only the few gone ones sorted
+    for (const dk of gone) deletes.push({ op: 'delete-dest', key, service: idOf(d), dest: destIdOf(haveDests.get(dk)!) });
   }
   const removed: string[] = [];
   const foreign: string[] = [];
@@ -298,18 +300,41 @@ export interface ApplyResult {
   ok: boolean;
 }
 
-/** Encode every operation once without sending: an op the codec refuses fails the whole plan before anything is sent. */
-export function checkPlan(plan: Plan): void {
+/**
+ * Encode every operation once without sending: an add or edit the codec refuses fails the whole plan before anything
+ * is sent (IpvsConfigError). Returns the encoded requests, in plan order, for applyPlan to send as they are.
+ */
+export function checkPlan(plan: Plan): (IpvsRequest | undefined)[] {
   const issues: string[] = [];
-  for (const op of plan.ops) {
+  const out: (IpvsRequest | undefined)[] = new Array<IpvsRequest | undefined>(plan.ops.length);
+  encodeRequests(() => plan.ops.forEach((op, i) => {
     try {
-      if (op.op === 'add-service' || op.op === 'edit-service') newServiceRequest(op.service);
-      else if (op.op === 'add-dest' || op.op === 'edit-dest') newDestRequest(op.service, op.dest);
+      out[i] = encodeOp(op);
     } catch (e) {
-      issues.push(`${describeOp(op)}: ${(e as Error).message}`);
+      // A delete the codec refuses (it cannot be: its identity came from the kernel) fails alone, when it is sent.
+      if (op.op !== 'delete-service' && op.op !== 'delete-dest') issues.push(`${describeOp(op)}: ${(e as Error).message}`);
     }
-  }
+  }));
   if (issues.length > 0) throw new IpvsConfigError(issues);
+  return out;
+}
+
+function encodeOp(op: PlanOp): IpvsRequest {
+  switch (op.op) {
+    case 'add-service': return newServiceRequest(op.service);
+    case 'edit-service': return setServiceRequest(op.service);
+    case 'delete-service': return delServiceRequest(op.service);
+    case 'add-dest': return newDestRequest(op.service, op.dest);
+    case 'edit-dest': return setDestRequest(op.service, op.dest);
+    case 'delete-dest': return delDestRequest(op.service, op.dest);
+  }
+}
+
+/** An operation's label for errors, as the client's own methods name it. */
+function opContext(op: PlanOp): () => string {
+  return op.op === 'add-service' || op.op === 'edit-service' || op.op === 'delete-service'
+    ? () => serviceLabel(op.service)
+    : () => `${serviceLabel(op.service)} -> ${destLabel(op.dest)}`;
 }
 
 function run(client: IpvsOps, op: PlanOp): Promise<void> {
@@ -324,15 +349,88 @@ function run(client: IpvsOps, op: PlanOp): Promise<void> {
 }
 
 /**
- * Send every operation at once, in order (the netlink socket pipelines them in windows, without waiting on each
- * reply; the kernel applies one socket's messages in order, so a service exists before its destinations are added),
- * then read the table back and plan again: `residual` is what still differs.
+ * Operations handed to the client at once, at most. The socket keeps its own window of requests on the wire
+ * (maxInFlight, 256); this bounds what waits queued behind it. Handing 40,000 operations over in one synchronous
+ * loop kept the event loop busy for seconds (each is encoded as it is queued) while the first window's timeouts were
+ * already running: their acks sat unread in the socket and they failed with ETIMEDOUT (bench/ipvs, in the test VM).
  */
-export async function applyPlan(client: IpvsOps, plan: Plan): Promise<ApplyResult> {
-  checkPlan(plan);
-  const settled = await Promise.allSettled(plan.ops.map((op) => run(client, op)));
+export const APPLY_WINDOW = 1024;
+
+/**
+ * Every operation, in order, with at most `window` outstanding; settles like Promise.allSettled. With `prepared`
+ * (checkPlan's requests) and a client that takes them, the bytes already encoded are sent.
+ */
+function runAll(client: IpvsOps, ops: readonly PlanOp[], prepared?: readonly (IpvsRequest | undefined)[], window = APPLY_WINDOW): Promise<PromiseSettledResult<void>[]> {
+  const send = client.sendPrepared?.bind(client);
+  const one = (i: number): Promise<void> => {
+    const op = ops[i]!;
+    const r = prepared?.[i];
+    if (!send || !r) return run(client, op);
+    return send(r, opContext(op), op.op === 'add-service' || op.op === 'edit-service' ? op.service.scheduler : undefined);
+  };
+  const results: PromiseSettledResult<void>[] = new Array<PromiseSettledResult<void>>(ops.length);
+  if (ops.length === 0) return Promise.resolve(results);
+  return new Promise((resolve) => {
+    let next = 0;
+    let active = 0;
+    const launch = (): void => {
+      while (active < window && next < ops.length) {
+        const i = next++;
+        active += 1;
+        let p: Promise<void>;
+        try {
+          p = one(i);
+        } catch (e) {
+          p = Promise.reject(e as Error);
+        }
+        const settle = (r: PromiseSettledResult<void>): void => {
+          results[i] = r;
+          active -= 1;
+          if (next < ops.length) launch();
+          else if (active === 0) resolve(results);
+        };
+        p.then(() => settle({ status: 'fulfilled', value: undefined }), (reason: unknown) => settle({ status: 'rejected', reason }));
+      }
+    };
+    launch();
+  });
+}
+
+/**
+ * The kernel's table after a plan ran: with the table read before it (`current`) and a client that can read one
+ * service, only the services the plan touched are read again (a one-weight change on a big table reads one service,
+ * not the whole table); otherwise, or when the plan touched most services, one full dump.
+ */
+async function readBack(client: IpvsOps, plan: Plan, current?: readonly ServiceEntry[]): Promise<ServiceEntry[]> {
+  const touched = new Map<string, ServiceId>();
+  for (const op of plan.ops) touched.set(op.key, op.service);
+  if (!current || !client.getService || touched.size > Math.max(8, current.length / 4)) return client.listServices();
+  const get = client.getService.bind(client);
+  const fresh = await Promise.all([...touched].map(async ([key, id]) => [key, await get(id)] as const));
+  const byKey = new Map(fresh);
+  // In the kernel's order where known (the services read again in place, the new ones after).
+  const table: ServiceEntry[] = [];
+  for (const s of current) {
+    const key = serviceKey(s);
+    const f = byKey.get(key);
+    if (f === undefined) table.push(s);
+    else if (f) table.push(f);
+    byKey.delete(key);
+  }
+  for (const s of byKey.values()) if (s) table.push(s);
+  return table;
+}
+
+/**
+ * Send every operation in order (the netlink socket pipelines them in windows, without waiting on each reply; the
+ * kernel applies one socket's messages in order, so a service exists before its destinations are added), then read
+ * the table back (see readBack) and plan again: `residual` is what still differs.
+ */
+export async function applyPlan(client: IpvsOps, plan: Plan, current?: readonly ServiceEntry[]): Promise<ApplyResult> {
+  const prepared = checkPlan(plan);
+  const settled = await runAll(client, plan.ops, prepared);
   const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ op: plan.ops[i]!, error: r.reason as Error }] : []));
-  const table = await client.listServices();
+  const table = await readBack(client, plan, current);
   const residual = planReconcile(plan.desired, table, new Set(plan.managed)).ops;
   return { applied: plan.ops.length - failed.length, failed, residual, table, ok: failed.length === 0 && residual.length === 0 };
 }
@@ -361,7 +459,7 @@ export class IpvsReconciler {
     const current = await this.client.listServices();
     const plan = planReconcile(desired, current, this.owned);
     const result: ApplyResult = plan.ops.length > 0
-      ? await applyPlan(this.client, plan)
+      ? await applyPlan(this.client, plan, current)
       : { applied: 0, failed: [], residual: [], table: current, ok: true };
     const present = new Set(result.table.map(serviceKey));
     for (const key of plan.managed) {

@@ -62,6 +62,10 @@ const corpus: [string, string, string[]][] = [
   ['duplicate key', 'instances:\n  a:\n    interface: eth1\n    interface: eth2\n    vrid: 1\n', ['4:5', 'YAML:']],
   ['wrong type', base('    preempt: "no"\n'), ['5:5: instances.vi_1.preempt: expected boolean, received string']],
   ['empty password', base('    auth: { type: pass }\n'), ['instances.vi_1.auth.password: a PASS password must not be empty']],
+  ['DR cannot remap ports (what the kernel would refuse, refused by check too)', base('', 'virtualServers:\n  web:\n    address: 10.0.0.1\n    port: 80\n    realServers: [ { address: 10.0.1.1, port: 8080 } ]\n'),
+    ['virtualServers.web: realServers[0]: port 8080 differs from the service\'s 80, which dr forwarding cannot remap']],
+  ['multicast real server', base('', 'virtualServers:\n  web:\n    fwmark: 1\n    persistence: 60s\n    realServers: [ { address: 224.0.0.5 } ]\n'),
+    ['virtualServers.web.realServers.0.address: 224.0.0.5 cannot be a real server (multicast address)']],
 ];
 
 describe('config error corpus', () => {

@@ -268,7 +268,7 @@ describe('health checks drive the IPVS table', () => {
     const net = await import('node:net');
     // A loopback port that refuses: bind, note the port, close.
     const port = await new Promise<number>((res) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); }); });
-    const vs = `virtualServers:\n  web:\n    address: 192.168.1.250\n    port: 80\n    delayLoop: 100ms\n    realServers:\n      - address: 127.0.0.1\n        port: ${port}\n        check: { type: tcp, connectTimeout: 200ms, retries: 0 }\n`;
+    const vs = `virtualServers:\n  web:\n    address: 192.168.1.250\n    port: 80\n    forwarding: nat\n    delayLoop: 100ms\n    realServers:\n      - address: 127.0.0.1\n        port: ${port}\n        check: { type: tcp, connectTimeout: 200ms, retries: 0 }\n`;
     let health: ((s: string, rs: { address: string; port: number }) => boolean) | null = null;
     let syncs = 0;
     const fake = {

@@ -320,7 +320,7 @@ virtual_server 10.0.0.1 443 {
       retry 4
     }
   }
-  real_server 10.0.1.3 8443 {
+  real_server 10.0.1.3 443 {
     lvs_method DR
     MISC_CHECK {
       misc_path "/usr/local/bin/check 10.0.1.3"
