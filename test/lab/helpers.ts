@@ -17,7 +17,9 @@ export async function waitState(lab: Lab, n: DirectorName, state: string, timeou
 
 /** Start vrrpd on the given directors (lvs1 then lvs2 by default) with seed configs and wait for one MASTER. */
 export async function up(lab: Lab, o: LabConfigOptions & { lvs1?: LabConfigOptions; lvs2?: LabConfigOptions } = {}, nodes: DirectorName[] = ['lvs1', 'lvs2']): Promise<DirectorName> {
-  await Promise.all(nodes.map((n) => lab.startDirector(n, lab.writeConfig(n, labConfig(n, { ...o, ...o[n] })))));
+  // One after the other, in the given order (lvs1, the higher priority, first): a joint start lets
+  // the lower priority win a timeout race on a loaded machine, which nopreempt would then keep.
+  for (const n of nodes) await lab.startDirector(n, lab.writeConfig(n, labConfig(n, { ...o, ...o[n] })));
   return waitFor(async () => {
     const s = await Promise.all(nodes.map((n) => lab.instance(n)));
     const m = s.filter((i) => i?.state === 'MASTER');
