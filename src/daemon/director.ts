@@ -377,7 +377,10 @@ export class Director {
         for (const a of deferred) this.execute(r, a);
       }));
     } else {
-      for (const a of actions) if (a.type !== 'sendAdvert') this.execute(r, a);
+      // Wire work (VIP requests, GARPs) before bookkeeping (the transition log, notify scripts).
+      const late = (a: Action) => a.type === 'transition' || a.type === 'notify';
+      for (const a of actions) if (a.type !== 'sendAdvert' && !late(a)) this.execute(r, a);
+      for (const a of actions) if (late(a)) this.execute(r, a);
       if (hooked) this.track(r, this.syncIpvs());
     }
   }
