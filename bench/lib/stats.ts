@@ -1,4 +1,5 @@
 // Small statistics and text-table helpers for the benchmark report.
+import { rng } from '../../src/sim/segment.js';
 
 export interface Summary { n: number; min: number; median: number; max: number }
 
@@ -25,14 +26,5 @@ export function table(rows: readonly (readonly string[])[]): string {
   return rows.map((r, ri) => r.map((c, i) => (ri > 0 && numeric.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
-/** A deterministic PRNG (mulberry32) for the fault phases: the same sequence for both implementations. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (the simulator's mulberry32) for the fault phases: the same sequence for both implementations. */
+export const prng = rng;
