@@ -160,3 +160,23 @@ export function isNativeError(e: unknown): e is NativeError {
   return e instanceof Error && typeof (e as Partial<NativeError>).errno === 'number' &&
     typeof (e as Partial<NativeError>).code === 'string' && typeof (e as Partial<NativeError>).syscall === 'string';
 }
+
+/**
+ * Watch an fd for readability, surviving socket errors: libuv stops a poll whose fd reported one,
+ * so the error is handed to onError and the watch is re-armed on the next loop turn.
+ */
+export function watchReadable(fd: number, onReadable: () => void, onError: (e: NativeError) => void): PollHandle {
+  let handle: PollHandle | null = null;
+  let stopped = false;
+  const arm = () => {
+    handle = native.poll(fd, (err) => {
+      if (stopped) return;
+      if (!err) return onReadable();
+      handle?.stop();
+      setImmediate(() => { if (!stopped) arm(); });
+      onError(err);
+    });
+  };
+  arm();
+  return { stop: () => { stopped = true; handle?.stop(); handle = null; } };
+}

@@ -2,7 +2,7 @@
 import { IPPROTO_VRRP, VRRP_MCAST_V4 } from '../protocol/advert.js';
 import { addressToBytes } from '../protocol/addr.js';
 import { buildIpv4Header, parseIpPacket } from '../protocol/ip.js';
-import { constants, native, type NativeError, type PollHandle } from './native.js';
+import { constants, native, watchReadable, type PollHandle } from './native.js';
 import { arrivalMs } from './rxtime.js';
 import { ipMreqn, parseCmsgs, sockaddrIn } from './sockaddr.js';
 
@@ -59,17 +59,10 @@ export class Vrrp4Socket {
   }
 
   private watch(): void {
-    this.poller = native.poll(this.fd, (err) => this.onReadable(err));
+    this.poller = watchReadable(this.fd, () => this.onReadable(), (e) => this.opts.onError(e));
   }
 
-  private onReadable(err: NativeError | null): void {
-    if (err) {
-      // libuv stops a poll whose socket reported an error: report it and watch again.
-      this.opts.onError(err);
-      this.poller?.stop();
-      if (this.fd >= 0) setImmediate(() => { if (this.fd >= 0) this.watch(); });
-      return;
-    }
+  private onReadable(): void {
     for (let i = 0; i < BATCH && this.fd >= 0; i++) {
       let r;
       try {
@@ -131,7 +124,7 @@ export class Vrrp4Socket {
 
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */
   drain(): void {
-    if (this.fd >= 0) this.onReadable(null);
+    if (this.fd >= 0) this.onReadable();
   }
 
   /** Sends are synchronous: nothing is ever pending. */

@@ -1,6 +1,6 @@
 // The IPv6 VRRP socket: raw AF_INET6 protocol 112 on one interface, joined to ff02::12, hop limit 255, pktinfo in and out.
 import { IPPROTO_VRRP, VRRP_MCAST_V6, VRRP_TTL } from '../protocol/advert.js';
-import { constants, native, type NativeError, type PollHandle } from './native.js';
+import { constants, native, watchReadable, type NativeError, type PollHandle } from './native.js';
 import { arrivalMs } from './rxtime.js';
 import {
   cmsgIpv6HopLimit, cmsgIpv6Pktinfo, in6PktinfoCmsg, ipv6Mreq, parseCmsgs, parseSockaddrInet, sockaddrIn6,
@@ -62,7 +62,7 @@ export class Vrrp6Socket {
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_RECVPKTINFO, 1);
       // No IPV6_CHECKSUM: the VRRP checksum is computed by the caller.
       native.setsockopt(fd, c.SOL_SOCKET, c.SO_TIMESTAMPNS, 1);
-      this.poller = native.poll(fd, (err) => this.onReadable(err));
+      this.poller = watchReadable(fd, () => this.onReadable(), (e) => this.fail(e));
     } catch (e) {
       this.close();
       throw e;
@@ -92,7 +92,7 @@ export class Vrrp6Socket {
 
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */
   drain(): void {
-    if (this.fd >= 0) this.onReadable(null);
+    if (this.fd >= 0) this.onReadable();
   }
 
   /** Stops the poll, then closes the fd. Idempotent. */
@@ -111,14 +111,7 @@ export class Vrrp6Socket {
     else throw err;
   }
 
-  private onReadable(err: NativeError | null): void {
-    if (err) {
-      // libuv stops a poll whose socket reported an error: report it and watch again.
-      this.poller?.stop();
-      if (this.fd >= 0) setImmediate(() => { if (this.fd >= 0) this.poller = native.poll(this.fd, (e) => this.onReadable(e)); });
-      this.fail(err);
-      return;
-    }
+  private onReadable(): void {
     const c = constants();
     const max = this.opts.maxPacket ?? 9216;
     for (let i = 0; i < BATCH && this.fd >= 0; i++) {

@@ -2,18 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { Segment, cfg } from '../../src/sim/segment.js';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/engine/timers.js';
+import { A, B, running } from '../support/pair.js';
 
-const A = '172.16.1.251';
-const B = '172.16.1.252';
-
-function running(over1 = {}, over2 = {}, seg = new Segment()) {
-  seg.add('lvs1', cfg({ primaryAddress: A, priority: 100, ...over1 }));
-  seg.add('lvs2', cfg({ primaryAddress: B, priority: 90, ...over2 }));
-  seg.startAll();
-  seg.runFor(10_000);
-  expect(seg.holders()).toEqual(['lvs1']);
-  return seg;
-}
 
 const lastAdvertFrom = (seg: Segment, name: string) => seg.actions('sendAdvert', name).at(-1)!.at;
 
