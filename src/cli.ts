@@ -10,13 +10,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-/** What a handler may touch of the process: lets handlers run in-process in tests. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** The whole of standard input. */
-  readStdin(): Promise<Uint8Array>;
-}
+import type { CliIo } from './cli-io.js';
+export type { CliIo } from './cli-io.js';
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 

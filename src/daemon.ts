@@ -2,16 +2,9 @@
 import type { Logger } from 'pino';
 import { makeLogger } from './daemon/logger.js';
 import { loadAnyConfig, formatIssue } from './config/load.js';
-import { Director, type ReloadReport } from './daemon/director.js';
+import { Director } from './daemon/director.js';
 import { ControlServer } from './control/server.js';
-import type { Request } from './control/protocol.js';
-
-export interface ReloadOutcome {
-  applied: boolean;
-  errors: string[];
-  warnings?: string[];
-  plan?: ReloadReport;
-}
+import type { ReloadOutcome, Request } from './control/protocol.js';
 
 export interface RunOptions {
   /** VRRP only: never touch IPVS, whatever the config says. */

@@ -1,6 +1,6 @@
 // One health-check attempt each (TCP connect, misc script) and the shared result/error vocabulary; never throw.
 import { connect } from 'node:net';
-import { runScript } from '../daemon/scripts.js';
+import { runScript } from '../os/scripts.js';
 
 /** The outcome of one attempt: ok, or the reason it failed (logged and shown in status). */
 export interface ProbeResult {

@@ -2,8 +2,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Config, InstanceSettings } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
-import { canonicalAddress } from '../protocol/addr.js';
-import { VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../protocol/advert.js';
 
 export interface ReloadReport {
   unchanged: string[];
@@ -31,8 +29,4 @@ export function planReload(prev: Config, next: Config): ReloadReport {
     else r.updated.push(name);
   }
   return r;
-}
-
-export function advertDestinations(s: InstanceSettings, family: 4 | 6): string[] {
-  return s.unicastPeers.length ? s.unicastPeers.map((p) => canonicalAddress(p)!) : [family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6];
 }

@@ -5,8 +5,8 @@ import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config, InstanceSettings, TrackFile, TrackScript } from '../config/schema.js';
-import { checkExecutable, runScript } from './scripts.js';
-import type { Link } from './io.js';
+import { checkExecutable, runScript } from '../os/scripts.js';
+import type { Link } from '../net/ports.js';
 
 /** Unknown until the first result; counts as OK meanwhile (the instance is waiting in BACKUP anyway). */
 export type ScriptState = 'unknown' | 'ok' | 'failed';

@@ -45,6 +45,11 @@ export interface InstanceConfig {
   /** Drop adverts whose address list differs from ours (keepalived does); otherwise count and accept. */
   strictAddressCheck: boolean;
   garp: GarpSchedule;
+  /**
+   * A new MASTER waits for `servicesReady` before it adds the VIPs: the shell programs the IPVS
+   * services this instance carries first, so no client reaches a VIP without its service.
+   */
+  awaitServices?: boolean;
 }
 
 export type EngineEvent =
@@ -62,6 +67,8 @@ export type EngineEvent =
   /** Hand MASTER over; hold back for holdMs (null = until resume). */
   | { type: 'yield'; holdMs: number | null }
   | { type: 'resume' }
+  /** The services a new MASTER waited for (awaitServices) are in place: the VIPs may go up. */
+  | { type: 'servicesReady' }
   /** The config passed with this step replaces the previous one (reload): applied live, no transition. */
   | { type: 'reconfigure' };
 
@@ -146,5 +153,9 @@ export interface InstanceState {
   readonly lowerMasterSince: number | null;
   /** Last lower-priority re-announce (split-brain heal), to rate-limit GARP bursts. */
   readonly lastHealAnnounceAt: number | null;
+  /** The VIPs are ours on the box: between an addVips and the next removeVips. */
+  readonly vipsHeld: boolean;
+  /** MASTER waiting for servicesReady before adding the VIPs (InstanceConfig.awaitServices). */
+  readonly awaitingServices: boolean;
   readonly counters: Counters;
 }

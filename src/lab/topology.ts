@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { StatusReport } from '../daemon/director.js';
+import type { StatusReport } from '../daemon/status.js';
 import { LabProcess, run, waitFor, type ExecOptions, type ExecResult } from './process.js';
 
 export { LabProcess, run, sleep, waitFor, type ExecOptions, type ExecResult, type Line } from './process.js';
