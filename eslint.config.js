@@ -1,6 +1,7 @@
 // Lint rules; the second block is the wall around the pure core (no Node I/O, no clock, no timers).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { floorsPlugin } from './eslint-floors.js';
 
 const nodeBuiltins = [
   'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs',
@@ -25,6 +26,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    // The floors of src/ (eslint-floors.js): imports only go down, never up or sideways.
+    files: ['src/**/*.ts'],
+    plugins: { floors: floorsPlugin },
+    rules: { 'floors/no-upward-import': 'error' },
   },
   {
     // The pure core: codec and state machine. Time is an argument, effects are returned actions.

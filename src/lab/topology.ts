@@ -10,7 +10,8 @@ import { LabProcess, run, waitFor, type ExecOptions, type ExecResult } from './p
 
 export { LabProcess, run, sleep, waitFor, type ExecOptions, type ExecResult, type Line } from './process.js';
 
-export type NodeName = 'lvs1' | 'lvs2' | 'client' | 'sw';
+import type { NodeName } from './process.js';
+export type { NodeName } from './process.js';
 export type DirectorName = 'lvs1' | 'lvs2';
 export const DIRECTORS: readonly DirectorName[] = ['lvs1', 'lvs2'];
 const NODES: readonly NodeName[] = ['sw', 'lvs1', 'lvs2', 'client'];
