@@ -68,7 +68,13 @@ export class CheckLoop implements Timed {
   }
 
   private run(retrying: boolean): void {
-    this.probe(this.abort.signal, retrying).then(
+    let attempt: Promise<ProbeResult>;
+    try {
+      attempt = this.probe(this.abort.signal, retrying);
+    } catch (e) {
+      attempt = Promise.reject(e); // a probe that throws is a failed attempt, never an exception in the scheduler
+    }
+    attempt.then(
       (r) => this.settle(r),
       (e: unknown) => this.settle({ ok: false, reason: `internal error: ${e instanceof Error ? e.message : String(e)}` }),
     );

@@ -99,8 +99,9 @@ export function planCheck(service: string, vs: VirtualServer, rs: RealServer, op
  * Servers start healthy (keepalived's checkers start up, unless `alpha`, which vrrpd does not have); one whose
  * check cannot run (no port to connect to) is down from construction on, with the reason in status().
  *
- *   const checks = new HealthChecks(cfg.virtualServers, log, () => resync());
- *   checks.start();
+ *   const checks = new HealthChecks(cfg.virtualServers, log, () => resync(),
+ *     { clock: { now, wallOffset }, onDeadlinesChanged: () => rearm() });   // rearm arms for checks.nextDeadline()
+ *   checks.start();                     // the scheduler calls checks.runDue(now) at checks.nextDeadline()
  *   desiredTable(cfg.virtualServers, masters, { healthy: (s, rs) => checks.healthy(s, rs) });
  *   checks.update(newCfg.virtualServers);   // on reload; then reconcile
  *   checks.stop();

@@ -65,7 +65,9 @@ export class ScriptTracker implements Timed {
   }
 
   private run(): void {
-    void runScript(this.spec.script, [], this.spec.timeout).then((r) => {
+    const failed = (e: unknown): ScriptResult =>
+      ({ ok: false, code: null, signal: null, timedOut: false, ms: 0, stderr: e instanceof Error ? e.message : String(e) });
+    void runScript(this.spec.script, [], this.spec.timeout).catch(failed).then((r) => {
       if (this.core.phase !== 'running') return; // stopped meanwhile: the result is ignored
       if (!r.ok) this.log.debug({ script: this.name, code: r.code, signal: r.signal, timedOut: r.timedOut, stderr: r.stderr }, 'track script failed');
       this.feed({ type: 'result', ok: r.ok }, this.host.now(), r);
