@@ -2,16 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { DeadlineNotifier, TimerDriver, type Timed } from '../../src/checks/timed.js';
 
-/** A Timed with a queue of deadlines; runDue pops those due and records the time it was called with. */
+/** A Timed with a queue of deadlines; runDue pops those due, recording [deadline, the time it ran at]. */
 class Queue implements Timed {
-  readonly ran: number[] = [];
+  readonly ran: [number, number][] = [];
   constructor(public deadlines: number[]) {}
   nextDeadline(): number | null { return this.deadlines.length ? Math.min(...this.deadlines) : null; }
   runDue(now: number): void {
-    const due = this.deadlines.filter((d) => d <= now);
-    if (!due.length) return;
+    for (const d of this.deadlines.filter((x) => x <= now)) this.ran.push([d, now]);
     this.deadlines = this.deadlines.filter((d) => d > now);
-    this.ran.push(now);
   }
 }
 
@@ -23,10 +21,9 @@ describe('TimerDriver (used only where no scheduler is injected)', () => {
     const driver = new TimerDriver(q, now);
     driver.rearm();
     for (let i = 0; i < 400 && q.ran.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(q.ran).toHaveLength(3);
-    expect(q.ran[0]).toBeGreaterThanOrEqual(t0 + 2);
-    expect(q.ran[1]).toBeGreaterThanOrEqual(t0 + 6);
-    expect(q.ran[2]).toBeGreaterThanOrEqual(t0 + 12);
+    // a late firing may run two at once; none runs before its deadline (setTimeout can fire early: re-armed)
+    expect(q.ran.map(([d]) => d)).toEqual([t0 + 2, t0 + 6, t0 + 12]);
+    for (const [d, at] of q.ran) expect(at).toBeGreaterThanOrEqual(d);
     driver.stop();
   });
 
