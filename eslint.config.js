@@ -34,8 +34,9 @@ export default tseslint.config(
     rules: { 'floors/no-upward-import': 'error' },
   },
   {
-    // The pure core: codec and state machine. Time is an argument, effects are returned actions.
-    files: ['src/protocol/**/*.ts', 'src/engine/**/*.ts', 'src/sim/**/*.ts'],
+    // The pure core: codec, state machine, and the cores of the check loop and the track script.
+    // Time is an argument, effects are returned actions.
+    files: ['src/protocol/**/*.ts', 'src/engine/**/*.ts', 'src/sim/**/*.ts', 'src/checks/core.ts', 'src/daemon/track-core.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: nodeBuiltins.flatMap((m) => [

@@ -4,9 +4,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { VirtualServer } from '../config/schema.js';
 import type { RealServer } from '../ipvs/reconcile.js';
 import { canonicalAddress } from '../protocol/addr.js';
-import { CheckLoop, type CheckType, type LoopSpec } from './checker.js';
+import { CheckLoop, type CheckType, type LoopHost, type LoopSpec } from './checker.js';
 import { httpProbe, MAX_BODY_BYTES } from './http.js';
 import { miscScript, tcpConnect, type Probe } from './probes.js';
+import { DeadlineNotifier, processClock, type Timed, type TimedClock } from './timed.js';
 
 export type { CheckType } from './checker.js';
 
@@ -30,6 +31,13 @@ export interface CheckStatus {
 export interface HealthCheckOptions {
   /** Body bytes read per HTTP response at most; default 1 MiB. */
   maxBodyBytes?: number;
+  /** Monotonic ms and its wall offset (the scheduler's clock); default performance.now(). */
+  clock?: TimedClock;
+  /**
+   * An outside scheduler drives the loops: called whenever nextDeadline() may have moved; it then calls
+   * runDue(now) at that deadline. Without it, a setTimeout driver of our own does (TimerDriver).
+   */
+  onDeadlinesChanged?: () => void;
 }
 
 interface Entry {
@@ -91,29 +99,59 @@ export function planCheck(service: string, vs: VirtualServer, rs: RealServer, op
  * Servers start healthy (keepalived's checkers start up, unless `alpha`, which vrrpd does not have); one whose
  * check cannot run (no port to connect to) is down from construction on, with the reason in status().
  *
- *   const checks = new HealthChecks(cfg.virtualServers, log, () => resync());
- *   checks.start();
+ *   const checks = new HealthChecks(cfg.virtualServers, log, () => resync(),
+ *     { clock: { now, wallOffset }, onDeadlinesChanged: () => rearm() });   // rearm arms for checks.nextDeadline()
+ *   checks.start();                     // the scheduler calls checks.runDue(now) at checks.nextDeadline()
  *   desiredTable(cfg.virtualServers, masters, { healthy: (s, rs) => checks.healthy(s, rs) });
  *   checks.update(newCfg.virtualServers);   // on reload; then reconcile
  *   checks.stop();
  *
  * onChange is called (synchronously, once per up/down change) after a transition; never from update().
+ * Time: nextDeadline() / runDue(now) (Timed), driven by options.onDeadlinesChanged's scheduler or our own timer.
  */
-export class HealthChecks {
+export class HealthChecks implements Timed {
   private entries = new Map<string, Entry>();
   private started = false;
   private stopped = false;
+  private readonly host: LoopHost;
+  private readonly deadlines: DeadlineNotifier;
 
   constructor(virtualServers: Readonly<Record<string, VirtualServer>>, private readonly log: Logger,
     private readonly onChange: () => void, private readonly options: HealthCheckOptions = {}) {
+    const clock = options.clock ?? processClock();
+    this.deadlines = new DeadlineNotifier(this, clock.now, options.onDeadlinesChanged);
+    this.host = { now: clock.now, wallOffset: clock.wallOffset, onDeadlinesChanged: this.deadlines.changed };
     this.entries = this.build(virtualServers, new Map());
+  }
+
+  /** The earliest attempt due among all loops (null: none, e.g. all in flight). */
+  nextDeadline(): number | null {
+    let next: number | null = null;
+    for (const { loop } of this.entries.values()) {
+      const d = loop.nextDeadline();
+      if (d !== null && (next === null || d < next)) next = d;
+    }
+    return next;
+  }
+
+  /** Start every attempt due at or before `now`. */
+  runDue(now: number): void {
+    if (this.stopped) return;
+    this.deadlines.batch(() => { for (const { loop } of [...this.entries.values()]) loop.runDue(now); });
+  }
+
+  /** Attempts in flight. */
+  inFlight(): number {
+    let n = 0;
+    for (const { loop } of this.entries.values()) if (loop.probing) n++;
+    return n;
   }
 
   /** Start every loop; each runs its first round at once. */
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    for (const e of this.entries.values()) e.loop.start();
+    this.deadlines.batch(() => { for (const e of this.entries.values()) e.loop.start(); });
     if (this.entries.size) this.log.info({ checks: this.entries.size }, 'health checks started');
   }
 
@@ -125,23 +163,25 @@ export class HealthChecks {
     if (this.stopped) return { kept: 0, started: 0, stopped: 0 };
     const old = this.entries;
     const next = this.build(virtualServers, old);
+    this.entries = next;
     let kept = 0;
     let started = 0;
-    for (const [k, e] of next) {
-      if (old.get(k) === e) kept++;
-      else {
-        started++;
-        if (this.started) e.loop.start();
-      }
-    }
     let stopped = 0;
-    for (const [k, e] of old) {
-      if (next.get(k) !== e) {
-        e.loop.stop();
-        stopped++;
+    this.deadlines.batch(() => {
+      for (const [k, e] of next) {
+        if (old.get(k) === e) kept++;
+        else {
+          started++;
+          if (this.started) e.loop.start();
+        }
       }
-    }
-    this.entries = next;
+      for (const [k, e] of old) {
+        if (next.get(k) !== e) {
+          e.loop.stop();
+          stopped++;
+        }
+      }
+    });
     if (started || stopped) this.log.info({ kept, started, stopped }, 'health checks updated');
     return { kept, started, stopped };
   }
@@ -167,7 +207,8 @@ export class HealthChecks {
   /** Stop every loop: timers cancelled, sockets of attempts in flight destroyed. Final. */
   stop(): void {
     this.stopped = true;
-    for (const e of this.entries.values()) e.loop.stop();
+    this.deadlines.stop();
+    this.deadlines.batch(() => { for (const e of this.entries.values()) e.loop.stop(); });
   }
 
   /** Entries for a config, reusing the old entry (same object) where the fingerprint is unchanged. */
@@ -184,7 +225,7 @@ export class HealthChecks {
           out.set(key, prev);
           continue;
         }
-        out.set(key, { fingerprint: plan.fingerprint, loop: new CheckLoop(plan.spec, plan.probe, this.log, () => this.onChange()) });
+        out.set(key, { fingerprint: plan.fingerprint, loop: new CheckLoop(plan.spec, plan.probe, this.log, () => this.onChange(), this.host) });
       }
     }
     return out;

@@ -5,7 +5,8 @@ import { decodeAdvert, isMulticast } from '../protocol/advert.js';
 import { bytesToAddress } from '../protocol/addr.js';
 import { emptyDropCounters, type DropReason } from '../protocol/drop.js';
 import type { Config, InstanceSettings } from '../config/schema.js';
-import type { Addr, Link, NetIO, PacketChannel, VrrpChannel, VrrpRx } from '../net/ports.js';
+import type { Addr, Link, NetIO, VrrpRx } from '../net/ports.js';
+import { Channels } from './channels.js';
 import { Scheduler, monotonicMs, type Waker } from './clock.js';
 import { checkScripts, TrackerSet } from './trackers.js';
 import { planReload, type ReloadReport } from './reload.js';
@@ -16,6 +17,7 @@ import { TickPreparer } from './tick.js';
 import { Executor } from './executor.js';
 import { Services, type OpenIpvs } from './services.js';
 import { applyLive, removeStaleVips } from './lifecycle.js';
+import { earliest } from '../engine/timers.js';
 import { resumeInstances, yieldInstances } from './requests.js';
 export type { StatusReport } from './status.js';
 export type { ReloadReport } from './reload.js';
@@ -38,8 +40,7 @@ export interface DirectorOptions {
 
 export class Director {
   private readonly runners: Runner[] = [];
-  private readonly channels = new Map<string, VrrpChannel>();
-  private readonly packetChannels = new Map<number, PacketChannel>();
+  private readonly channels: Channels;
   private readonly links = new Map<number, Link>();
   private readonly scheduler: Scheduler;
   private readonly now: () => number;
@@ -59,21 +60,24 @@ export class Director {
   constructor(private readonly opts: DirectorOptions) {
     this.now = opts.now ?? monotonicMs;
     this.log = opts.log;
+    this.startedAt = Date.now();
+    // Wall time = monotonic + offset, fixed once: timestamps in status do not jitter between calls.
+    this.wallOffset = this.startedAt - this.now();
+    // One clock for everything that runs on time: VRRP timers, track scripts, health checks.
     this.scheduler = new Scheduler(this.now, (t) => this.onTimer(t), opts.makeWaker);
-    this.vipOps = new VipOps(opts.io, this.packetChannels, this.log);
-    this.trackers = new TrackerSet(this.log, () => { for (const r of this.runners) this.applyLinkState(r); });
+    const timed = { clock: { now: this.now, wallOffset: this.wallOffset }, onDeadlinesChanged: () => this.rearm() };
+    this.channels = new Channels(opts.io, this.log, (rx) => this.onPacket(rx));
+    this.vipOps = new VipOps(opts.io, this.channels.packet, this.log);
+    this.trackers = new TrackerSet(this.log, () => { for (const r of this.runners) this.applyLinkState(r); }, timed);
     this.services = new Services(this.log, opts.noIpvs ?? false, opts.openIpvs,
-      () => new Map(this.runners.map((r) => [r.name, r.inst.state.state])));
+      () => new Map(this.runners.map((r) => [r.name, r.inst.state.state])), timed);
     this.executor = new Executor({
       log: this.log, now: this.now, vipOps: this.vipOps,
-      channel: (r) => this.channels.get(`${r.family}/${r.ifindex}`),
+      channel: (r) => this.channels.of(r),
       syncServices: () => this.services.sync(),
       feed: (r, ev) => { if (this.runners.includes(r)) this.feed(r, ev); },
       countDrop: (reason, fields) => this.countDrop(reason, fields),
     });
-    this.startedAt = Date.now();
-    // Wall time = monotonic + offset, fixed once: timestamps in status do not jitter between calls.
-    this.wallOffset = this.startedAt - this.now();
   }
 
   /** Transitions by instance, from, to, reason (tab-joined), for metrics. */
@@ -103,14 +107,8 @@ export class Director {
 
   /** Open what a runner needs, then start it. */
   private launch(r: Runner): void {
-    const io = this.opts.io;
     this.runners.push(r);
-    const key = `${r.family}/${r.ifindex}`;
-    if (!this.channels.has(key)) {
-      this.channels.set(key, io.openVrrp(r.family, r.settings.interface, r.ifindex,
-        (rx) => this.onPacket(rx), (e) => this.log.error({ err: e.message, interface: r.settings.interface }, 'VRRP socket error')));
-    }
-    this.openPacketChannels(r);
+    this.channels.open(r);
     if (r.noSource) this.feed(r, { type: 'fault', source: `no IPv${r.family} source address on ${r.settings.interface}`, active: true }, this.now(), false);
     const ipvsFault = this.services.fault(this.opts.config, r.name);
     if (ipvsFault) this.feed(r, { type: 'fault', source: ipvsFault, active: true }, this.now(), false);
@@ -118,24 +116,12 @@ export class Director {
     this.feed(r, { type: 'startup' });
   }
 
-  private openPacketChannels(r: Runner): void {
-    for (const p of r.vips) {
-      if (!this.packetChannels.has(p.ifindex)) this.packetChannels.set(p.ifindex, this.opts.io.openPacket(p.dev, p.ifindex));
-    }
-  }
-
   /** Stop one runner for good: priority 0 if MASTER, VIPs released; returns when its actions ran. */
   private async retire(r: Runner): Promise<void> {
     this.feed(r, { type: 'shutdown' });
     this.runners.splice(this.runners.indexOf(r), 1);
     await r.queue;
-    const used = new Set(this.runners.map((x) => `${x.family}/${x.ifindex}`));
-    for (const [key, ch] of this.channels) {
-      if (used.has(key)) continue;
-      await ch.flush();
-      ch.close();
-      this.channels.delete(key);
-    }
+    await this.channels.closeUnused(this.runners);
   }
 
   /**
@@ -160,7 +146,7 @@ export class Director {
     }
     for (const b of liveBuilt) {
       const r = this.runners.find((x) => x.name === b.name)!;
-      this.openPacketChannels(b); // before the new VIPs are announced
+      this.channels.open(b); // before the new VIPs are announced
       applyLive(r, b, this.executor, this.vipOps, this.now());
       this.applyLinkState(r);
     }
@@ -181,10 +167,9 @@ export class Director {
     this.unwatch?.();
     this.trackers.stop();
     for (const r of this.runners) this.feed(r, { type: 'shutdown' });
-    await Promise.all([...this.runners.map((r) => r.queue), ...[...this.channels.values()].map((c) => c.flush())]);
+    await Promise.all([...this.runners.map((r) => r.queue), ...this.channels.flush()]);
     await this.services.close();
-    for (const c of this.channels.values()) c.close();
-    for (const c of this.packetChannels.values()) c.close();
+    this.channels.close();
     this.opts.io.close();
   }
 
@@ -204,18 +189,24 @@ export class Director {
   }
 
   private onTimer(now: number): void {
-    // An advert that arrived before the deadline but is still queued must count: read first.
-    for (const ch of this.channels.values()) ch.drain?.();
-    const done = this.preparer.commit(now, this.runners, this.now);
-    if (done) this.executor.run(done.runner, done.actions, { deadline: done.deadline, firedAt: now, sentAt: done.sentAt }, true);
-    if (this.scheduler.lastLatenessMs > 1) {
-      this.log.warn({ latenessMs: Number(this.scheduler.lastLatenessMs.toFixed(3)), lag: this.scheduler.eventLoopLag() }, 'timer fired late: event loop lag threatens VRRP deadlines');
+    const vrrp = this.vrrpDeadline();
+    if (vrrp.at !== null && vrrp.at <= now) {
+      // An advert that arrived before the deadline but is still queued must count: read first.
+      this.channels.drain();
+      const done = this.preparer.commit(now, this.runners, this.now);
+      if (done) this.executor.run(done.runner, done.actions, { deadline: done.deadline, firedAt: now, sentAt: done.sentAt }, true);
+      if (this.scheduler.lastLatenessMs > 1) {
+        this.log.warn({ latenessMs: Number(this.scheduler.lastLatenessMs.toFixed(3)), lag: this.scheduler.eventLoopLag() }, 'timer fired late: event loop lag threatens VRRP deadlines');
+      }
+      for (const r of this.runners) {
+        const d = r.inst.nextDeadline();
+        if (d === null || d > now) continue;
+        this.executor.run(r, r.inst.step(now, { type: 'tick' }), { deadline: d, firedAt: now, sentAt: null });
+      }
     }
-    for (const r of this.runners) {
-      const d = r.inst.nextDeadline();
-      if (d === null || d > now) continue;
-      this.executor.run(r, r.inst.step(now, { type: 'tick' }), { deadline: d, firedAt: now, sentAt: null });
-    }
+    // Then what is less urgent: starting a probe or a script costs milliseconds.
+    this.trackers.runDue(now);
+    this.services.runDue(now);
     this.rearm();
   }
 
@@ -261,21 +252,30 @@ export class Director {
     if (rearm) this.rearm();
   }
 
-  /** One timer for the nearest deadline of all instances; the instance due first gets its tick prepared. */
-  private rearm(): void {
-    if (this.stopping) return;
-    let next: number | null = null;
+  /** The nearest VRRP deadline and its instance. */
+  private vrrpDeadline(): { at: number | null; who: Runner | null } {
+    let at: number | null = null;
     let who: Runner | null = null;
     for (const r of this.runners) {
       const d = r.inst.nextDeadline();
-      if (d !== null && (next === null || d < next)) {
-        next = d;
+      if (d !== null && (at === null || d < at)) {
+        at = d;
         who = r;
       }
     }
-    this.scheduler.arm(next);
-    const ch = who ? this.channels.get(`${who.family}/${who.ifindex}`) : undefined;
-    this.preparer.prepare(who, next, ch, (x, a, dst) => this.executor.advertPayload(x, a, dst));
+    return { at, who };
+  }
+
+  /**
+   * One timer for the nearest deadline of everything that runs on time (VRRP timers, track scripts,
+   * health checks); the instance due first gets its tick prepared.
+   */
+  private rearm(): void {
+    if (this.stopping) return;
+    const { at, who } = this.vrrpDeadline();
+    this.scheduler.arm(earliest(at, this.trackers.nextDeadline(), this.services.nextDeadline()));
+    const ch = who ? this.channels.of(who) : undefined;
+    this.preparer.prepare(who, at, ch, (x, a, dst) => this.executor.advertPayload(x, a, dst));
   }
 
   private countDrop(reason: DropReason, fields: Record<string, unknown>): void {

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { VrrpState } from '../engine/types.js';
-import { HealthChecks } from '../checks/index.js';
+import { HealthChecks, type HealthCheckOptions } from '../checks/index.js';
 import { IpvsController, ipvsInstances, wantsIpvs, type IpvsStatus } from './ipvs.js';
 
 /** What the director needs of the IPVS controller (src/daemon/ipvs.ts); tests inject a double. */
@@ -24,7 +24,16 @@ export class Services {
 
   /** states(): every instance's VRRP state, read when a sync runs. */
   constructor(private readonly log: Logger, private readonly noIpvs: boolean, private readonly openIpvs: OpenIpvs | undefined,
-    private readonly states: () => ReadonlyMap<string, VrrpState>) {}
+    private readonly states: () => ReadonlyMap<string, VrrpState>, private readonly timed: HealthCheckOptions = {}) {}
+
+  /** Health checks run on the director's one clock (Timed). */
+  nextDeadline(): number | null {
+    return this.checks?.nextDeadline() ?? null;
+  }
+
+  runDue(now: number): void {
+    this.checks?.runDue(now);
+  }
 
   /**
    * IPVS when the config has virtual servers. Without IPVS in the kernel, every instance carrying a
@@ -41,7 +50,7 @@ export class Services {
         if (pending) return; // several servers changing at once: one reconcile
         pending = true;
         queueMicrotask(() => { pending = false; void this.sync(); });
-      });
+      }, this.timed);
       this.ipvs.setHealth?.((svc, rs) => this.checks?.healthy(svc, rs) ?? true);
       this.checks.start();
     } catch (e) {
