@@ -33,6 +33,19 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const config = loaded.config;
   const log = opts.log ?? makeLogger(opts.logLevel ?? config.global.logLevel);
   for (const w of loaded.warnings) log.warn({ file: w.file, line: w.line, path: w.path }, w.message);
+  const netns = config.global.netNamespace;
+  if (netns !== undefined) {
+    // keepalived net_namespace: before the first socket (netlink, VRRP, IPVS, metrics, checks).
+    // The control socket is a path in the filesystem: the CLI reaches it from any namespace.
+    const { enterNetNamespace } = await import('./net/netns.js');
+    try {
+      enterNetNamespace(netns);
+    } catch (e) {
+      log.fatal({ err: (e as Error).message, netNamespace: netns }, 'cannot enter the network namespace');
+      return 1;
+    }
+    log.info({ netNamespace: netns }, 'running in network namespace');
+  }
   const { createNetIO } = await import('./net/netio.js');
   const { TimerfdWaker } = await import('./net/timerfd.js');
   const io = await createNetIO();
@@ -47,6 +60,11 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
         const errors = next.errors.map(formatIssue);
         log.error({ file: opts.file, errors }, 'reload refused: configuration invalid; keeping the running one');
         return { applied: false, errors };
+      }
+      if (next.config.global.netNamespace !== netns) {
+        const error = `global.netNamespace cannot change on reload (running in ${netns ?? 'the namespace vrrpd was started in'}); restart vrrpd`;
+        log.error({ file: opts.file }, `reload refused: ${error}`);
+        return { applied: false, errors: [error] };
       }
       try {
         const plan = await director.reload(next.config);

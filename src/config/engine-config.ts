@@ -9,9 +9,18 @@ import type { InstanceSettings } from './schema.js';
  * holds milliseconds (a duration), the engine and the wire centiseconds (RFC 5798 §5.2.7); the shell
  * encodes adverts with the `intervalCs` each sendAdvert action carries.
  */
-export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6, primary: string, awaitServices = false): InstanceConfig {
+/** Facts about an instance that come from outside its own settings. */
+export interface EngineOptions {
+  /** A new MASTER programs this instance's IPVS services before it takes the VIPs. */
+  awaitServices?: boolean;
+  /** The sync group the instance is in (keepalived vrrp_sync_group). */
+  syncGroup?: string;
+}
+
+export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6, primary: string, opts: EngineOptions = {}): InstanceConfig {
   return {
     name,
+    ...(opts.syncGroup !== undefined ? { syncGroup: opts.syncGroup } : {}),
     vrid: s.vrid,
     version: s.version,
     family,
@@ -32,7 +41,7 @@ export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6,
       refreshRepeat: s.garp.refreshRepeat,
       lowerPriorityRepeat: s.garp.lowerPriorityRepeat,
     },
-    awaitServices,
+    awaitServices: opts.awaitServices ?? false,
   };
 }
 

@@ -19,6 +19,8 @@ import { Services, type OpenIpvs } from './services.js';
 import { applyLive, removeStaleVips } from './lifecycle.js';
 import { earliest } from '../engine/timers.js';
 import { resumeInstances, yieldInstances } from './requests.js';
+import { SyncGroups } from './groups.js';
+import { groupOfInstance } from '../config/sync-groups.js';
 export type { StatusReport } from './status.js';
 export type { ReloadReport } from './reload.js';
 export type { YieldResult } from './runner.js';
@@ -51,6 +53,7 @@ export class Director {
   private readonly vipOps: VipOps;
   private readonly services: Services;
   private readonly executor: Executor;
+  private readonly groups: SyncGroups;
   /** The next timer's outcome, computed ahead (see tick.ts). */
   private readonly preparer = new TickPreparer();
   private readonly startedAt: number;
@@ -66,6 +69,7 @@ export class Director {
     // One clock for everything that runs on time: VRRP timers, track scripts, health checks.
     this.scheduler = new Scheduler(this.now, (t) => this.onTimer(t), opts.makeWaker);
     const timed = { clock: { now: this.now, wallOffset: this.wallOffset }, onDeadlinesChanged: () => this.rearm() };
+    this.groups = new SyncGroups(this.log);
     this.channels = new Channels(opts.io, this.log, (rx) => this.onPacket(rx));
     this.vipOps = new VipOps(opts.io, this.channels.packet, this.log);
     this.trackers = new TrackerSet(this.log, () => { for (const r of this.runners) this.applyLinkState(r); }, timed);
@@ -97,12 +101,15 @@ export class Director {
       if (e.type === 'link') this.onLink(e.link);
       else if (e.type === 'overrun') void this.resyncLinks();
     });
+    this.groups.configure(config);
     for (const r of built) this.launch(r);
+    this.settleGroups();
     this.rearm();
   }
 
   private buildRunner(name: string, s: InstanceSettings, cfg: Config, addrs: Addr[]): Runner {
-    return buildRunner(name, s, addrs, [...this.links.values()], this.now(), this.log, this.services.carries(cfg, name));
+    return buildRunner(name, s, addrs, [...this.links.values()], this.now(), this.log,
+      { awaitServices: this.services.carries(cfg, name), syncGroup: groupOfInstance(cfg, name) });
   }
 
   /** Open what a runner needs, then start it. */
@@ -153,7 +160,9 @@ export class Director {
     await removeStaleVips(fresh, addrs, io, this.log);
     await this.trackers.sync(next);
     this.opts.config = next;
+    this.groups.configure(next);
     for (const r of fresh) this.launch(r);
+    this.settleGroups();
     await this.services.sync();
     this.rearm();
     this.log.info(plan, 'configuration reloaded');
@@ -167,6 +176,7 @@ export class Director {
     this.unwatch?.();
     this.trackers.stop();
     for (const r of this.runners) this.feed(r, { type: 'shutdown' });
+    this.settleGroups(); // the groups' STOP notify
     await Promise.all([...this.runners.map((r) => r.queue), ...this.channels.flush()]);
     await this.services.close();
     this.channels.close();
@@ -203,6 +213,7 @@ export class Director {
         if (d === null || d > now) continue;
         this.executor.run(r, r.inst.step(now, { type: 'tick' }), { deadline: d, firedAt: now, sentAt: null });
       }
+      this.settleGroups();
     }
     // Then what is less urgent: starting a probe or a script costs milliseconds.
     this.trackers.runDue(now);
@@ -249,7 +260,13 @@ export class Director {
   /** One event into one engine; its actions run in the order returned. */
   private feed(r: Runner, ev: EngineEvent, now = this.now(), rearm = true): void {
     this.executor.run(r, r.inst.step(now, ev));
+    this.groups.settle(r.engineCfg.syncGroup, this.runners, (m, e) => this.feed(m, e, now, false));
     if (rearm) this.rearm();
+  }
+
+  /** Members of a sync group move together (engine/sync-group.ts): settled after their steps. */
+  private settleGroups(): void {
+    this.groups.settleAll(this.runners, (m, e) => this.feed(m, e, this.now(), false));
   }
 
   /** The nearest VRRP deadline and its instance. */
@@ -292,6 +309,8 @@ export class Director {
 
   status(): StatusReport {
     const st = buildStatus(this.runners, this.drops, this.startedAt, this.wallOffset);
+    const groups = this.groups.status(this.runners);
+    if (groups.length) st.syncGroups = groups;
     const ipvs = this.services.status();
     if (ipvs) st.ipvs = ipvs;
     return st;

@@ -102,6 +102,9 @@ export class Executor {
       case 'holdEnded':
         log.info({ instance: r.name, cause: a.cause }, 'yield hold ended');
         return;
+      case 'wantMaster':
+        log.info({ instance: r.name, group: r.engineCfg.syncGroup, cause: a.cause }, `${r.name}: ready for MASTER, waiting for sync group ${r.engineCfg.syncGroup}`);
+        return;
     }
   }
 

@@ -2,6 +2,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Config, InstanceSettings } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
+import { groupOfInstance } from '../config/sync-groups.js';
 
 export interface ReloadReport {
   unchanged: string[];
@@ -24,7 +25,8 @@ export function planReload(prev: Config, next: Config): ReloadReport {
   for (const [name, s] of Object.entries(next.instances)) {
     const old = prev.instances[name];
     if (!old) r.added.push(name);
-    else if (isDeepStrictEqual(old, s)) r.unchanged.push(name);
+    // A changed sync group is a live change: the engine learns its group through reconfigure.
+    else if (isDeepStrictEqual(old, s) && groupOfInstance(prev, name) === groupOfInstance(next, name)) r.unchanged.push(name);
     else if (!isDeepStrictEqual(identity(old), identity(s))) r.restarted.push(name);
     else r.updated.push(name);
   }

@@ -4,7 +4,7 @@ import { VrrpInstance } from '../engine/instance.js';
 import type { InstanceConfig } from '../engine/types.js';
 import type { InstanceSettings, Vip } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
-import { advertDestinations, toEngineConfig } from '../config/engine-config.js';
+import { advertDestinations, toEngineConfig, type EngineOptions } from '../config/engine-config.js';
 import type { Addr, Link } from '../net/ports.js';
 import { Notifier } from './notify.js';
 
@@ -66,10 +66,11 @@ export function primaryAddress(addrs: Addr[], ifindex: number, family: 4 | 6): s
 
 /**
  * A runner for one instance; throws (nothing applied yet) when an interface is missing.
- * awaitServices: a new MASTER programs this instance's IPVS services before it takes the VIPs.
+ * awaitServices: a new MASTER programs this instance's IPVS services before it takes the VIPs;
+ * syncGroup: the group the instance is in (config/sync-groups.ts groupOfInstance), if any.
  */
 export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], links: Link[], now: number, log: Logger,
-  awaitServices = false): Runner {
+  opts: EngineOptions = {}): Runner {
   const byName = (n: string) => links.find((l) => l.name === n);
   const link = byName(s.interface);
   if (!link) throw new Error(`instance ${name}: interface ${s.interface} does not exist`);
@@ -82,7 +83,7 @@ export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], li
     if (!l) throw new Error(`instance ${name}: VIP ${v.address} device ${dev} does not exist`);
     vips.push({ vip: v, dev, ifindex: l.index, mac: l.mac });
   }
-  const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'), awaitServices);
+  const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'), opts);
   return {
     name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, now),
     vips, advertDsts: advertDestinations(s, family), ipId: 0, queue: Promise.resolve(), yieldWaiters: [],

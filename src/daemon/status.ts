@@ -3,17 +3,22 @@ import type { VrrpState } from '../engine/types.js';
 import type { DropReason } from '../protocol/drop.js';
 import type { Runner } from './runner.js';
 import type { IpvsStatus } from './ipvs.js';
+import type { SyncGroupStatus } from './groups.js';
 
 export interface StatusReport {
   daemon: { pid: number; startedAt: string; drops: Partial<Record<DropReason, number>> };
   /** Present when the config has virtual servers. */
   ipvs?: IpvsStatus;
+  /** Present when the config has sync groups. */
+  syncGroups?: SyncGroupStatus[];
   instances: {
     name: string; vrid: number; version: number; interface: string; state: VrrpState; priority: number;
     effectivePriority: number; master: string | null; masterPriority: number | null; primaryAddress: string;
     vips: string[]; configuredVips: { address: string; dev: string }[]; since: string; reason: string | null;
     reasonDetail: string; held: boolean; faults: string[]; advertIntervalMs: number; masterAdverIntervalMs: number;
     counters: Record<string, unknown>;
+    /** The sync group, and whether this BACKUP waits for its group to become MASTER. */
+    syncGroup?: string; wantsMaster?: boolean;
   }[];
 }
 
@@ -48,6 +53,7 @@ export function buildStatus(runners: readonly Runner[], drops: Record<DropReason
         advertIntervalMs: r.settings.advertInterval,
         masterAdverIntervalMs: st.masterAdverIntervalCs * 10,
         counters: { ...st.counters, garpSent: r.garpSent },
+        ...(r.engineCfg.syncGroup !== undefined ? { syncGroup: r.engineCfg.syncGroup, wantsMaster: st.wantsMaster } : {}),
       };
     }),
   };
