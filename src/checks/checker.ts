@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Probe, ProbeResult } from './probes.js';
 
-export type CheckType = 'http' | 'https' | 'tcp' | 'misc';
+export type CheckType = 'http' | 'https' | 'tcp' | 'misc' | 'dns' | 'udp' | 'ping' | 'smtp' | 'file';
 
 /** Everything a loop needs: who it checks, how often, and keepalived's retry rules for its type. */
 export interface LoopSpec {
@@ -26,6 +26,10 @@ export interface LoopSpec {
   failedRoundDelay: number;
   /** A configuration problem (e.g. no port to check): the server is down for good, nothing runs. */
   problem?: string;
+  /** keepalived alpha: the server starts DOWN and comes UP on the first attempt that passes. */
+  alpha?: boolean;
+  /** keepalived warmup: the first round starts after a random delay in [0, warmup] ms instead of at once. */
+  warmup?: number;
 }
 
 /**
@@ -53,6 +57,9 @@ export class CheckLoop {
     if (spec.problem !== undefined) {
       this.healthy = false;
       this.lastError = spec.problem;
+    } else if (spec.alpha) {
+      this.healthy = false;
+      this.lastError = 'not checked yet (alpha)';
     }
   }
 
@@ -64,7 +71,7 @@ export class CheckLoop {
     return `${this.spec.address.includes(':') ? `[${this.spec.address}]` : this.spec.address}:${this.spec.port}`;
   }
 
-  /** First round at once (no warm-up); with a configuration problem (down from the start) nothing runs. */
+  /** First round at once, or after a random part of the warm-up; with a configuration problem (down from the start) nothing runs. */
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
@@ -72,7 +79,7 @@ export class CheckLoop {
       this.log.warn({ ...this.fields, reason: this.spec.problem }, `real server ${this.label} of ${this.spec.service} down: ${this.spec.problem}`);
       return;
     }
-    this.schedule(0, false);
+    this.schedule(this.spec.warmup ? Math.random() * this.spec.warmup : 0, false);
   }
 
   stop(): void {

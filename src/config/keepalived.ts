@@ -102,7 +102,7 @@ export const TOP_LEVEL: KeywordTable<Top> = {
     vrrp_track_file: trackFile,
     vrrp_sync_group: (s, top) => syncGroup(top.ctx, s),
     virtual_server: (s, top) => {
-      const r = mapVirtualServer(top.ctx, s, top.vsNames);
+      const r = mapVirtualServer(top.ctx, s, top.vsNames, (name) => top.files.findLast((f) => f.name === name)?.out);
       if (r) top.virtualServers.push(r);
     },
   },
