@@ -119,16 +119,18 @@ export class FileCheck {
   private refresh(notify: boolean): void {
     if (this.stopped) return;
     const r = readValue(this.spec.target);
-    this.lastError = r.error;
-    if (r.value === null) return;
+    if (r.value === null) {
+      this.lastError = r.error;
+      return;
+    }
     this.value = r.value;
     const e = fileEffect(r.value, this.spec.weight, this.spec.reverse);
+    this.lastError = e.healthy ? r.error : `${this.spec.target} reads ${r.value}`;
     if (e.healthy === this.healthy && e.adjust === this.adjust) return;
     const was = this.healthy;
     this.healthy = e.healthy;
     this.adjust = e.adjust;
     this.lastChange = new Date();
-    if (!e.healthy) this.lastError = `${this.spec.target} reads ${r.value}`;
     const server = `${this.spec.address.includes(':') ? `[${this.spec.address}]` : this.spec.address}:${this.spec.port}`;
     const what = was !== e.healthy ? (e.healthy ? 'up' : 'down') : `weight ${e.adjust >= 0 ? '+' : ''}${e.adjust}`;
     this.log.info({ service: this.spec.service, server, check: 'file', target: this.spec.target, value: r.value, adjust: e.adjust, healthy: e.healthy },
