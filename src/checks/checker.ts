@@ -36,8 +36,11 @@ export class CheckLoop implements Timed {
   get probing(): boolean { return this.state.phase === 'probing'; }
   get label(): string { return serverLabel(this.spec); }
 
-  /** The first attempt is due at once, or after `delay` ms; with a configuration problem nothing runs. */
-  start(delay?: number): void {
+  /**
+   * The first attempt is due at once, or after `delay` ms (default: keepalived's warmup, a random part of
+   * spec.warmup); with a configuration problem nothing runs.
+   */
+  start(delay: number | undefined = this.spec.warmup ? Math.random() * this.spec.warmup : undefined): void {
     this.feed({ type: 'start', delay });
   }
 

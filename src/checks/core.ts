@@ -1,6 +1,6 @@
 // The check loop's pure core: keepalived's rounds, retries and up/down as (state, time, event) in, (state, actions) out.
 
-export type CheckType = 'http' | 'https' | 'tcp' | 'misc';
+export type CheckType = 'http' | 'https' | 'tcp' | 'misc' | 'dns' | 'udp' | 'ping' | 'smtp' | 'file';
 
 /** Everything a loop needs: who it checks, how often, and keepalived's retry rules for its type. */
 export interface LoopSpec {
@@ -24,6 +24,10 @@ export interface LoopSpec {
   failedRoundDelay: number;
   /** A configuration problem (e.g. no port to check): the server is down for good, nothing runs. */
   problem?: string;
+  /** keepalived alpha: the server starts DOWN and comes UP on the first attempt that passes. */
+  alpha?: boolean;
+  /** keepalived warmup: the first round starts after a random delay in [0, warmup] ms (the shell draws it). */
+  warmup?: number;
 }
 
 /**
@@ -83,7 +87,8 @@ export function serverLabel(spec: Pick<LoopSpec, 'address' | 'port'>): string {
 /** keepalived's checkers start up (is_up); one with a configuration problem is down from the start. */
 export function initialLoopState(spec: LoopSpec, now: number): LoopState {
   return {
-    phase: 'new', healthy: spec.problem === undefined, lastError: spec.problem ?? null, lastChange: now,
+    phase: 'new', healthy: spec.problem === undefined && !spec.alpha,
+    lastError: spec.problem ?? (spec.alpha ? 'not checked yet (alpha)' : null), lastChange: now,
     attempts: 0, hasRun: false, retry: 0, roundStart: now, due: null, retrying: false,
   };
 }

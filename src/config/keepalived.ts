@@ -102,7 +102,7 @@ export const TOP_LEVEL: KeywordTable<Top> = {
     vrrp_track_file: trackFile,
     vrrp_sync_group: (s, top) => syncGroup(top.ctx, s),
     virtual_server: (s, top) => {
-      const r = mapVirtualServer(top.ctx, s, top.vsNames);
+      const r = mapVirtualServer(top.ctx, s, top.vsNames, (name) => top.files.findLast((f) => f.name === name)?.out);
       if (r) top.virtualServers.push(r);
     },
   },
@@ -168,9 +168,12 @@ function assemble(top: Top): ConfigInput {
   }
   if (Object.keys(trackScripts).length) config.trackScripts = trackScripts;
   const trackFiles: NonNullable<ConfigInput['trackFiles']> = {};
+  // A FILE_CHECK carries its track_file's path itself.
+  const checkerFiles = new Set(top.virtualServers.flatMap((v) => (v.vs.realServers ?? [])
+    .flatMap((r) => (r.checks ?? []).flatMap((c) => (c.type === 'file' ? [c.file] : [])))));
   for (const [name, d] of files) {
     if (usedFiles.has(name)) trackFiles[name] = { ...d.out } as NonNullable<ConfigInput['trackFiles']>[string];
-    else ctx.warn(d.stmt, `track_file "${name}" is tracked by no vrrp_instance; not imported`);
+    else if (d.out.file === undefined || !checkerFiles.has(d.out.file)) ctx.warn(d.stmt, `track_file "${name}" is tracked by no vrrp_instance; not imported`);
   }
   if (Object.keys(trackFiles).length) config.trackFiles = trackFiles;
   const sync = syncDaemon(top);

@@ -8,7 +8,8 @@ import { IpvsController, ipvsInstances, wantsIpvs, type IpvsStatus } from './ipv
 /** What the director needs of the IPVS controller (src/daemon/ipvs.ts); tests inject a double. */
 export interface IpvsLike {
   setConfig(cfg: Config): void;
-  setHealth?(fn: (service: string, rs: { address: string; port: number }) => boolean): void;
+  setHealth?(fn: (service: string, rs: { address: string; port: number }) => boolean,
+    weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void;
   sync(states: ReadonlyMap<string, VrrpState>): Promise<void>;
   refresh(): Promise<void>;
   status(): IpvsStatus;
@@ -51,7 +52,7 @@ export class Services {
         pending = true;
         queueMicrotask(() => { pending = false; void this.sync(); });
       }, this.timed);
-      this.ipvs.setHealth?.((svc, rs) => this.checks?.healthy(svc, rs) ?? true);
+      this.ipvs.setHealth?.((svc, rs) => this.checks?.healthy(svc, rs) ?? true, (svc, rs) => this.checks?.weight(svc, rs) ?? rs.weight);
       this.checks.start();
     } catch (e) {
       if (!IpvsController.isUnavailable(e)) throw e; // a bad table: refuse to start

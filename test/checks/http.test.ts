@@ -249,7 +249,7 @@ describe('request and target (no network)', () => {
     expect(checkPort(svc, svc.realServers[1]!)).toBe(8443);
     expect(checkPort(fw, fw.realServers[0]!)).toBeNull();
     expect(checkPort(fw, fw.realServers[1]!)).toBe(81);
-    expect(checkPort(fw, { ...fw.realServers[0]!, check: vs({ fwmark: 1, realServers: [{ address: '127.0.0.1', check: { type: 'tcp', port: 80 } }] }).realServers[0]!.check })).toBe(80);
+    expect(checkPort(fw, { ...fw.realServers[0]!, checks: vs({ fwmark: 1, realServers: [{ address: '127.0.0.1', check: { type: 'tcp', port: 80 } }] }).realServers[0]!.checks })).toBe(80);
   });
 });
 

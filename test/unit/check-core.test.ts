@@ -170,7 +170,10 @@ describe('check loop core', () => {
 describe('planCheck: keepalived\'s retry rules per check type', () => {
   const plan = (check: Record<string, unknown>) => {
     const vs = virtualServerSchema.parse({ address: '10.0.0.100', port: 80, delayLoop: '2s', realServers: [{ address: '10.0.0.1', port: 80, check }] });
-    return planCheck('web', vs, vs.realServers[0]!)!.spec;
+    const rs = vs.realServers[0]!;
+    const p = planCheck('web', vs, rs, rs.checks[0]!);
+    if (p.kind !== 'loop') throw new Error('expected a probe loop');
+    return p.spec;
   };
   it('TCP retries while down, from the end, delayLoop after a failed round', () => {
     expect(plan({ type: 'tcp', retries: 3, delayBeforeRetry: '5s' })).toMatchObject({

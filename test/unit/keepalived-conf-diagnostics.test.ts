@@ -10,7 +10,8 @@ import { parseKeepalivedConfig, TOP_LEVEL, type KeepalivedOptions } from '../../
 import { expandBraces, globMatch } from '../../src/config/keepalived-parse.js';
 import { GLOBAL_DEFS } from '../../src/config/keepalived-global.js';
 import { TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT } from '../../src/config/keepalived-vrrp.js';
-import { HTTP_CHECK, MISC_CHECK, REAL_SERVER, TCP_CHECK, VIRTUAL_SERVER } from '../../src/config/keepalived-lvs.js';
+import { REAL_SERVER, VIRTUAL_SERVER } from '../../src/config/keepalived-lvs.js';
+import { DNS_CHECK, FILE_CHECK, HTTP_CHECK, MISC_CHECK, PING_CHECK, SMTP_CHECK, TCP_CHECK, UDP_CHECK } from '../../src/config/keepalived-checkers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SEED = `${ROOT}test/fixtures/keepalived-conf/seed-001`;
@@ -228,7 +229,8 @@ describe('docs/keepalived-keywords.md', () => {
     expect(start).toBeGreaterThan(-1);
     return doc.slice(start, end < 0 ? undefined : end);
   };
-  const tables = { TOP_LEVEL, GLOBAL_DEFS, VRRP_INSTANCE, VRRP_SCRIPT, TRACK_FILE, VIRTUAL_SERVER, REAL_SERVER, HTTP_CHECK, TCP_CHECK, MISC_CHECK };
+  const tables = { TOP_LEVEL, GLOBAL_DEFS, VRRP_INSTANCE, VRRP_SCRIPT, TRACK_FILE, VIRTUAL_SERVER, REAL_SERVER, HTTP_CHECK, TCP_CHECK, MISC_CHECK,
+    DNS_CHECK, UDP_CHECK, PING_CHECK, SMTP_CHECK, FILE_CHECK };
   for (const [name, t] of Object.entries(tables)) {
     it(`lists every keyword of ${name} in its section`, () => {
       // `keyword` or `keyword ARGS...`
