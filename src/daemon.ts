@@ -20,7 +20,7 @@ export interface RunOptions {
   socket?: string;
   logLevel?: string;
   /** Config syntax: YAML, keepalived.conf, or detected from the file (default). Reloads read it the same way. */
-  format?: 'yaml' | 'keepalived' | 'auto';
+  format?: 'yaml' | 'keepalived' | 'ldirectord' | 'ipvsadm' | 'auto';
   /** keepalived input: unsupported keywords refuse the config instead of being warnings. */
   strict?: boolean;
   /** For tests: a logger to use instead of stdout. */
@@ -40,6 +40,10 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const config = loaded.config;
   const log = opts.log ?? makeLogger(opts.logLevel ?? config.global.logLevel);
   for (const w of loaded.warnings) log.warn({ file: w.file, line: w.line, path: w.path }, w.message);
+  for (const n of loaded.notes ?? []) log.warn({ file: opts.file }, n);
+  if (Object.keys(config.instances).length === 0 && Object.keys(config.virtualServers).length > 0) {
+    log.warn({ file: opts.file }, 'no VRRP instance: standalone director, the virtual servers are programmed without failover');
+  }
   const { createNetIO } = await import('./net/netio.js');
   const { TimerfdWaker } = await import('./net/timerfd.js');
   const io = await createNetIO();
