@@ -60,7 +60,7 @@ function hostAddress(ctx: InputContext, l: LdLine, text: string, v6: boolean): s
   const m = v6 ? /^\[([0-9A-Fa-f:.]+)\]$/.exec(text) : /^(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
   if (m && (v6 || m[1]!.split('.').every((o) => Number(o) <= 255))) return m[1];
   if (!v6 && /^\[/.test(text)) ctx.error(l, `an IPv6 address belongs in ${l.keyword}6= (${text})`);
-  else if (/^[A-Za-z0-9.-]+$/.test(text)) ctx.error(l, `"${text}" is a host name: write the address (vrrpd does not resolve names in its configuration)`);
+  else if (/^[A-Za-z0-9.-]+$/.test(text) && !/^[\d.]+$/.test(text)) ctx.error(l, `"${text}" is a host name: write the address (vrrpd does not resolve names in its configuration)`);
   else ctx.error(l, `"${text}" is not an ${v6 ? '[IPv6]' : 'IPv4'} address`);
   return undefined;
 }
@@ -258,7 +258,8 @@ function mapVirtual(ctx: InputContext, v: LdVirtual, g: Globals): VirtualOut | u
   const reals = mapReals(ctx, e, vs, vport, v6);
   const { checked, realServers } = mapChecks(ctx, e, vs, reals);
   if (fallback) {
-    vs.sorryServer = { address: fallback.address, port: fallback.port };
+    // As for real servers: with gate/ipip the kernel keeps the service's port (ipvsadm sets it so, silently).
+    vs.sorryServer = { address: fallback.address, port: fallback.forward === 'nat' ? fallback.port : 0 };
     pos.set('sorryServer', fallback.line);
     if (vs.fwmark !== undefined && fallback === (v6 ? g.fallback6 : g.fallback)) delete vs.sorryServer; // global fallback: TCP/UDP only
   }
