@@ -250,7 +250,11 @@ export const COMMANDS: Record<string, Command> = {
       }
       for (const w of r.warnings) io.stderr(`${formatIssue(w)} (warning)\n`);
       for (const n of r.notes ?? []) io.stderr(`note: ${n}\n`);
-      if (values.quiet !== true) io.stdout(`${file}: valid, ${Object.keys(r.config.instances).length} instance(s), ${Object.keys(r.config.virtualServers).length} virtual server(s)\n`);
+      if (values.quiet !== true) {
+        const ni = Object.keys(r.config.instances).length;
+        const standalone = ni === 0 ? `, standalone director (no VRRP): ${Object.keys(r.config.virtualServers).length} virtual server(s)` : '';
+        io.stdout(`${file}: valid, ${ni} instance(s)${standalone}\n`);
+      }
       return EXIT_OK;
     },
   },

@@ -52,6 +52,7 @@ function parseArgs(ctx: InputContext, c: ShellCommand, args: string[]): Parsed |
       if (info.command) {
         if (out.cmd && out.cmd !== f.name) { ctx.error(at(f.name), `two commands (${out.cmd} and ${f.name}) in one ipvsadm call`); return undefined; }
         out.cmd = f.name;
+        if (info.class === 'refused') return out; // its arguments do not matter: the command is refused
       }
       out.opts.set(f.name, { ...(value !== undefined ? { value } : {}), col: c.col });
     }

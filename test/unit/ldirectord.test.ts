@@ -48,8 +48,8 @@ describe('the seeds\' ldirectord.cf', () => {
     if (!r.ok) throw new Error(r.errors.map(formatIssue).join('\n'));
     expect(r.config.instances).toEqual({});
     const table = desiredTable(r.config.virtualServers);
-    expect(table.map((s) => [s.protocol, s.address, s.port, s.scheduler, s.dests.map((d) => `${d.address}:${d.port} ${d.forwarding} ${d.weight}`)])).toEqual([
-      ['tcp', '192.168.1.100', 80, 'wlc', ['192.168.1.11:80 dr 1', '192.168.1.12:80 dr 1']],
+    expect(table.map((s) => ['protocol' in s ? [s.protocol, s.address, s.port] : [], s.scheduler, s.dests.map((d) => `${d.address}:${d.port} ${d.forwarding} ${d.weight}`)])).toEqual([
+      [['tcp', '192.168.1.100', 80], 'wlc', ['192.168.1.11:80 dr 1', '192.168.1.12:80 dr 1']],
     ]);
   });
 });
