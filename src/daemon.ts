@@ -98,6 +98,10 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     log.info({ listen: config.global.metricsListen }, 'metrics on /metrics');
   }
   log.info({ config: opts.file, socket: socketPath, instances: Object.keys(config.instances) }, 'vrrpd running');
+  const autoReload = config.global.autoReload ? await watchConfig(opts.file, config, config.global.autoReload, () => {
+    log.info({ file: opts.file }, 'config file changed (autoReload): reloading');
+    void reload();
+  }) : null;
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -105,6 +109,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       const t0 = process.hrtime.bigint();
+      if (autoReload) clearInterval(autoReload);
       await director.stop();
       await control.close();
       metricsServer?.close();
@@ -118,4 +123,26 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       void reload();
     });
   });
+}
+
+/**
+ * ldirectord's autoreload: poll the config file and the files it takes virtual servers from every `everyMs`;
+ * a change in their content calls onChange (the usual reload: validated whole, a bad file keeps the running config).
+ */
+async function watchConfig(file: string, config: import('./config/schema.js').Config, everyMs: number, onChange: () => void): Promise<NodeJS.Timeout> {
+  const { createHash } = await import('node:crypto');
+  const { readFile } = await import('node:fs/promises');
+  const { dirname, resolve } = await import('node:path');
+  const files = [file, ...config.virtualServersFrom.map((f) => resolve(dirname(file), f.ldirectord ?? f.ipvsadm ?? ''))];
+  const digest = async () => (await Promise.all(files.map((f) => readFile(f).then((b) => createHash('sha256').update(b).digest('hex'), () => 'unreadable')))).join(',');
+  let last = await digest();
+  let busy = false;
+  return setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void digest().then((d) => {
+      busy = false;
+      if (d !== last) { last = d; onChange(); }
+    });
+  }, everyMs);
 }
