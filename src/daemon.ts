@@ -13,7 +13,7 @@ export interface RunOptions {
   socket?: string;
   logLevel?: string;
   /** Config syntax: YAML, keepalived.conf, or detected from the file (default). Reloads read it the same way. */
-  format?: 'yaml' | 'keepalived' | 'auto';
+  format?: 'yaml' | 'keepalived' | 'ldirectord' | 'ipvsadm' | 'auto';
   /** keepalived input: unsupported keywords refuse the config instead of being warnings. */
   strict?: boolean;
   /** For tests: a logger to use instead of stdout. */
@@ -45,6 +45,10 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       return 1;
     }
     log.info({ netNamespace: netns }, 'running in network namespace');
+  }
+  for (const n of loaded.notes ?? []) log.warn({ file: opts.file }, n);
+  if (Object.keys(config.instances).length === 0 && Object.keys(config.virtualServers).length > 0) {
+    log.warn({ file: opts.file }, 'no VRRP instance: standalone director, the virtual servers are programmed without failover');
   }
   const { createNetIO } = await import('./net/netio.js');
   const { TimerfdWaker } = await import('./net/timerfd.js');
@@ -105,6 +109,10 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     log.info({ listen: config.global.metricsListen }, 'metrics on /metrics');
   }
   log.info({ config: opts.file, socket: socketPath, instances: Object.keys(config.instances) }, 'vrrpd running');
+  const autoReload = config.global.autoReload ? await watchConfig(opts.file, config, config.global.autoReload, () => {
+    log.info({ file: opts.file }, 'config file changed (autoReload): reloading');
+    void reload();
+  }) : null;
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -112,6 +120,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       const t0 = process.hrtime.bigint();
+      if (autoReload) clearInterval(autoReload);
       await director.stop();
       await control.close();
       metricsServer?.close();
@@ -125,4 +134,26 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       void reload();
     });
   });
+}
+
+/**
+ * ldirectord's autoreload: poll the config file and the files it takes virtual servers from every `everyMs`;
+ * a change in their content calls onChange (the usual reload: validated whole, a bad file keeps the running config).
+ */
+async function watchConfig(file: string, config: import('./config/schema.js').Config, everyMs: number, onChange: () => void): Promise<NodeJS.Timeout> {
+  const { createHash } = await import('node:crypto');
+  const { readFile } = await import('node:fs/promises');
+  const { dirname, resolve } = await import('node:path');
+  const files = [file, ...config.virtualServersFrom.map((f) => resolve(dirname(file), f.ldirectord ?? f.ipvsadm ?? ''))];
+  const digest = async () => (await Promise.all(files.map((f) => readFile(f).then((b) => createHash('sha256').update(b).digest('hex'), () => 'unreadable')))).join(',');
+  let last = await digest();
+  let busy = false;
+  return setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void digest().then((d) => {
+      busy = false;
+      if (d !== last) { last = d; onChange(); }
+    });
+  }, everyMs);
 }

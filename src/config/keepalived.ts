@@ -159,8 +159,9 @@ function assemble(top: Top): ConfigInput {
   const tracked = (pick: (i: InstanceDraft) => { name: string }[]) => new Set(top.instances.flatMap((i) => pick(i).map((r) => r.name)));
   const usedScripts = tracked((i) => i.trackScripts);
   const usedFiles = tracked((i) => i.trackFiles);
-  const config: ConfigInput = g.routerId !== undefined ? { global: { routerId: g.routerId }, instances: {} } : { instances: {} };
-  for (const d of top.instances) config.instances[d.name] = finishInstance(d, g, new Set(scripts.keys()), new Set(files.keys()));
+  const instances: NonNullable<ConfigInput['instances']> = {};
+  const config: ConfigInput = g.routerId !== undefined ? { global: { routerId: g.routerId }, instances } : { instances };
+  for (const d of top.instances) instances[d.name] = finishInstance(d, g, new Set(scripts.keys()), new Set(files.keys()));
   const trackScripts: NonNullable<ConfigInput['trackScripts']> = {};
   for (const [name, d] of scripts) {
     if (usedScripts.has(name)) trackScripts[name] = finishScript(d);

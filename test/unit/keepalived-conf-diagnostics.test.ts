@@ -144,10 +144,10 @@ vrrp_instance VI_1
   it('$PARAM definitions and substitution (undefined ones stay), ${_PWD}, @config-id lines', async () => {
     const path = conf(`$PRIO=150\n$IF=eth7\n${inst(`  priority $PRIO\n  @lvs1 state MASTER\n  @^lvs1 notify \${_PWD}/n.sh\n  authentication {\n    auth_type PASS\n    auth_pass $up3r\n  }\n`).replace('interface eth1', 'interface ${IF}')}`);
     const one = await parseKeepalivedConfig(path, { configId: 'lvs1' });
-    expect(one.config.instances.VI_1).toMatchObject({ interface: 'eth7', priority: 150, state: 'MASTER', auth: { password: '$up3r' } });
-    expect(one.config.instances.VI_1!.notify).toBeUndefined();
+    expect(one.config.instances!.VI_1).toMatchObject({ interface: 'eth7', priority: 150, state: 'MASTER', auth: { password: '$up3r' } });
+    expect(one.config.instances!.VI_1!.notify).toBeUndefined();
     const two = await parseKeepalivedConfig(path, { configId: 'lvs2' });
-    expect(two.config.instances.VI_1).toMatchObject({ state: 'BACKUP', notify: { any: `${dirname(path)}/n.sh` } });
+    expect(two.config.instances!.VI_1).toMatchObject({ state: 'BACKUP', notify: { any: `${dirname(path)}/n.sh` } });
     expect(two.diagnostics).toEqual([]);
   });
 
@@ -157,7 +157,7 @@ vrrp_instance VI_1
       '1:1 error multi-line parameter definitions are not supported',
       '4:1 error ~SEQ/~LST generated lines are not supported: write the lines out',
     ]);
-    expect(r.config.instances.VI_1).toBeDefined();
+    expect(r.config.instances!.VI_1).toBeDefined();
   });
 });
 
