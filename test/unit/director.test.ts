@@ -1,5 +1,5 @@
-// The director (the shell) on a fake network: actions executed, tracking, notify scripts, reload, stop.
-import { afterEach, describe, expect, it } from 'vitest';
+// The director (the shell) on a fake network and a virtual clock: actions executed, tracking, notify scripts, reload, stop.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +10,19 @@ import type { Config } from '../../src/config/schema.js';
 import { decodeAdvert, encodeAdvert } from '../../src/protocol/advert.js';
 import { addressToBytes } from '../../src/protocol/addr.js';
 import { FakeNet } from '../support/fake-net.js';
+import { DirectorClock } from '../support/director-clock.js';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'vrrpd-dir-'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Real time, for the IPVS double's own work only; the director's waits are virtual. */
+const realDelay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const running: Director[] = [];
+let clock = new DirectorClock();
+beforeEach(() => { clock = new DirectorClock(); });
 afterEach(async () => { for (const d of running.splice(0)) await d.stop(); });
+/** The director on the test's virtual clock. */
+const timing = () => ({ now: clock.now, makeWaker: clock.makeWaker });
+const sleep = (ms: number) => clock.advance(ms);
 
 function config(instanceYaml: string, top = ''): Config {
   const vips = instanceYaml.includes('vips:') ? '' : '    vips: [ "192.168.1.250/32 dev eth0" ]\n';
@@ -25,7 +32,7 @@ function config(instanceYaml: string, top = ''): Config {
 }
 
 async function start(cfg: Config, net = new FakeNet()) {
-  const d = new Director({ config: cfg, io: net, log });
+  const d = new Director({ config: cfg, io: net, log, ...timing() });
   running.push(d);
   await d.start();
   return { d, net };
@@ -36,10 +43,8 @@ function peerAdvert(net: FakeNet, priority: number, src = '172.16.1.252') {
   net.inject({ family: 4, payload, src: addressToBytes(src)!, dst: addressToBytes('224.0.0.18')!, ttl: 255 });
 }
 
-const waitState = async (d: Director, state: string, ms = 2000) => {
-  for (let t = 0; t < ms; t += 5) { if (d.stateOf('vi_1') === state) return; await sleep(5); }
-  throw new Error(`still ${d.stateOf('vi_1')}, wanted ${state}`);
-};
+const waitState = (d: Director, state: string, ms = 2000) =>
+  clock.until(() => d.stateOf('vi_1') === state, ms, `vi_1 ${state} (is ${d.stateOf('vi_1')})`);
 
 describe('director', () => {
   it('becomes MASTER alone: adverts on the wire decode, VIPs added, keepalived-style GARP burst', async () => {
@@ -117,7 +122,7 @@ describe('director', () => {
   });
 
   it('refuses to start when a notify script does not exist', async () => {
-    const d = new Director({ config: config('    notify: { master: /nonexistent/notify.sh }\n'), io: new FakeNet(), log });
+    const d = new Director({ config: config('    notify: { master: /nonexistent/notify.sh }\n'), io: new FakeNet(), log, ...timing() });
     await expect(d.start()).rejects.toThrow(/notify.master: \/nonexistent\/notify.sh does not exist/);
   });
 
@@ -127,7 +132,7 @@ describe('director', () => {
     const { d } = await start(config('    trackFiles: [ w ]\n', `trackFiles:\n  w: { file: ${f}, weight: 2 }\n`));
     expect(d.status().instances[0]!.effectivePriority).toBe(120);
     writeFileSync(f, '-5\n');
-    for (let i = 0; i < 100 && d.status().instances[0]!.effectivePriority !== 90; i++) await sleep(10);
+    await clock.until(() => d.status().instances[0]!.effectivePriority === 90, 1000, 'priority 90 from the track file');
     expect(d.status().instances[0]!.effectivePriority).toBe(90);
   });
 
@@ -213,7 +218,7 @@ describe('IPVS follows VRRP', async () => {
     async sync(states: ReadonlyMap<string, string>) {
       const s = [...states.values()].join(',');
       this.events.push(`sync-start ${s}`);
-      await sleep(this.delayMs);
+      await realDelay(this.delayMs);
       this.events.push(`sync-done ${s} ops=${this.net.ops.length}`);
     }
     async refresh() {}
@@ -224,7 +229,7 @@ describe('IPVS follows VRRP', async () => {
   it('without IPVS in the kernel, an instance with virtual servers stays in FAULT ("IPVS unavailable")', async () => {
     const cfg = config('', vs);
     const net = new FakeNet();
-    const d = new Director({ config: cfg, io: net, log, openIpvs: async () => { throw new IpvsUnavailableError(); } });
+    const d = new Director({ config: cfg, io: net, log, openIpvs: async () => { throw new IpvsUnavailableError(); }, ...timing() });
     running.push(d);
     await d.start();
     await sleep(100);
@@ -238,7 +243,7 @@ describe('IPVS follows VRRP', async () => {
 
   it('--no-ipvs runs VRRP only', async () => {
     let opened = false;
-    const d = new Director({ config: config('', vs), io: new FakeNet(), log, noIpvs: true, openIpvs: async () => { opened = true; throw new Error('no'); } });
+    const d = new Director({ config: config('', vs), io: new FakeNet(), log, noIpvs: true, openIpvs: async () => { opened = true; throw new Error('no'); }, ...timing() });
     running.push(d);
     await d.start();
     await waitState(d, 'MASTER');
@@ -248,11 +253,11 @@ describe('IPVS follows VRRP', async () => {
   it('a new MASTER programs IPVS before it adds the VIPs; stop removes the services', async () => {
     const net = new FakeNet();
     const fake = new FakeIpvs(net);
-    const d = new Director({ config: config('', vs), io: net, log, openIpvs: async () => fake });
+    const d = new Director({ config: config('', vs), io: net, log, openIpvs: async () => fake, ...timing() });
     running.push(d);
     await d.start();
     await waitState(d, 'MASTER');
-    await sleep(60);
+    await clock.until(() => net.ops.includes('add 192.168.1.250'), 5000, 'the VIP added after the IPVS sync');
     const done = fake.events.find((e) => e.startsWith('sync-done MASTER'));
     expect(done).toBe('sync-done MASTER ops=0'); // IPVS done while no VIP was added yet
     expect(net.ops).toContain('add 192.168.1.250'); // ...and the VIP came right after
@@ -275,15 +280,15 @@ describe('health checks drive the IPVS table', () => {
       setConfig() {}, setHealth(fn: typeof health) { health = fn; }, async sync() { syncs++; }, async refresh() {},
       status() { return { available: true, error: null, syncRole: 'none' as const, services: [] }; }, async close() {},
     };
-    const d = new Director({ config: config('', vs), io: new FakeNet(), log, openIpvs: async () => fake });
+    const d = new Director({ config: config('', vs), io: new FakeNet(), log, openIpvs: async () => fake, ...timing() });
     running.push(d);
     await d.start();
     expect(health).not.toBeNull();
     let whileHealthy = syncs;
-    for (let i = 0; i < 100 && health!('web', { address: '127.0.0.1', port }); i++) {
-      whileHealthy = syncs;
-      await sleep(5);
-    }
+    await clock.until(() => {
+      if (health!('web', { address: '127.0.0.1', port })) whileHealthy = syncs;
+      return !health!('web', { address: '127.0.0.1', port });
+    }, 5000, 'the check failing');
     expect(health!('web', { address: '127.0.0.1', port })).toBe(false);
     await sleep(20);
     expect(syncs).toBeGreaterThan(whileHealthy); // the change triggered a resync of the table
