@@ -7,6 +7,7 @@ import { emptyDropCounters, type DropReason } from '../protocol/drop.js';
 import type { Config, InstanceSettings } from '../config/schema.js';
 import type { Addr, Link, NetIO, VrrpRx } from '../net/ports.js';
 import { Channels } from './channels.js';
+import { Links } from './links.js';
 import { Scheduler, monotonicMs, type Waker } from './clock.js';
 import { checkScripts, TrackerSet } from './trackers.js';
 import { planReload, type ReloadReport } from './reload.js';
@@ -21,10 +22,6 @@ import { earliest } from '../engine/timers.js';
 import { resumeInstances, yieldInstances } from './requests.js';
 import { SyncGroups } from './groups.js';
 import { groupOfInstance } from '../config/sync-groups.js';
-export type { StatusReport } from './status.js';
-export type { ReloadReport } from './reload.js';
-export type { YieldResult } from './runner.js';
-export type { IpvsLike } from './services.js';
 
 export interface DirectorOptions {
   /** The running config; replaced by reload(). */
@@ -43,7 +40,7 @@ export interface DirectorOptions {
 export class Director {
   private readonly runners: Runner[] = [];
   private readonly channels: Channels;
-  private readonly links = new Map<number, Link>();
+  private readonly links: Links;
   private readonly scheduler: Scheduler;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -73,6 +70,7 @@ export class Director {
     this.channels = new Channels(opts.io, this.log, (rx) => this.onPacket(rx));
     this.vipOps = new VipOps(opts.io, this.channels.packet, this.log);
     this.trackers = new TrackerSet(this.log, () => { for (const r of this.runners) this.applyLinkState(r); }, timed);
+    this.links = new Links(this.trackers);
     this.services = new Services(this.log, opts.noIpvs ?? false, opts.openIpvs,
       () => new Map(this.runners.map((r) => [r.name, r.inst.state.state])), timed);
     this.executor = new Executor({
@@ -91,7 +89,7 @@ export class Director {
   async start(): Promise<void> {
     const { io, config } = this.opts;
     await checkScripts(config);
-    for (const l of await io.links()) this.links.set(l.index, l);
+    this.links.load(await io.links());
     const addrs = await io.addresses();
     await this.services.open(config);
     const built = Object.entries(config.instances).map(([name, s]) => this.buildRunner(name, s, config, addrs));
@@ -108,7 +106,7 @@ export class Director {
   }
 
   private buildRunner(name: string, s: InstanceSettings, cfg: Config, addrs: Addr[]): Runner {
-    return buildRunner(name, s, addrs, [...this.links.values()], this.now(), this.log,
+    return buildRunner(name, s, addrs, this.links.all(), this.now(), this.log,
       { awaitServices: this.services.carries(cfg, name), syncGroup: groupOfInstance(cfg, name) });
   }
 
@@ -139,7 +137,7 @@ export class Director {
    */
   async reload(next: Config): Promise<ReloadReport> {
     const io = this.opts.io;
-    for (const l of await io.links()) this.links.set(l.index, l);
+    this.links.load(await io.links());
     const addrs = await io.addresses();
     await checkScripts(next);
     this.services.update(next); // throws on a table IPVS cannot take: nothing changed yet
@@ -222,13 +220,7 @@ export class Director {
   }
 
   private onLink(l: Link): void {
-    const prev = this.links.get(l.index);
-    this.links.set(l.index, l);
-    if (prev && prev.up === l.up && prev.running === l.running && prev.mac === l.mac) return;
-    for (const r of this.runners) {
-      for (const p of r.vips) if (p.ifindex === l.index) p.mac = l.mac;
-      this.applyLinkState(r);
-    }
+    if (this.links.update(l, this.runners)) for (const r of this.runners) this.applyLinkState(r);
   }
 
   private async resyncLinks(): Promise<void> {
@@ -238,10 +230,7 @@ export class Director {
 
   /** Tracked interfaces, scripts and files → engine inputs (faults and one summed weight). */
   private applyLinkState(r: Runner): void {
-    const t = this.trackers.evaluate(r.settings, [...this.links.values()]);
-    for (const i of t.interfaces) this.feed(r, { type: 'interface', ifname: i.name, up: i.up }, this.now(), false);
-    for (const f of t.faults) this.feed(r, { type: 'fault', source: f.source, active: f.active }, this.now(), false);
-    if (t.weight !== r.inst.state.trackWeight) this.feed(r, { type: 'trackWeight', weight: t.weight }, this.now(), false);
+    for (const ev of this.links.events(r)) this.feed(r, ev, this.now(), false);
     this.rearm();
   }
 
