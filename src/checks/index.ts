@@ -1,8 +1,7 @@
 // Health checks of the real servers (keepalived HTTP_GET/SSL_GET/TCP_CHECK/MISC_CHECK): one loop per checked server.
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import type { VirtualServer } from '../config/schema.js';
-import type { RealServer } from '../ipvs/reconcile.js';
+import type { RealServer, VirtualServer } from '../config/schema.js';
 import { canonicalAddress } from '../protocol/addr.js';
 import { CheckLoop, type CheckType, type LoopSpec } from './checker.js';
 import { httpProbe, MAX_BODY_BYTES } from './http.js';

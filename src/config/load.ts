@@ -5,7 +5,6 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node a
 import type { z } from 'zod';
 import { configSchema, type Config, type ConfigInput, type InstanceSettings } from './schema.js';
 import { isKeepalivedConfig, parseKeepalivedConfig, positionOf, type KeepalivedDiagnostic } from './keepalived.js';
-import { desiredTable, IpvsConfigError } from '../ipvs/reconcile.js';
 
 export interface ConfigIssue {
   file: string;
@@ -14,6 +13,17 @@ export interface ConfigIssue {
   /** Dotted field path, e.g. "instances.vi_100.priority". */
   path: string;
   message: string;
+}
+
+/**
+ * A rule from a floor above config (e.g. src/ipvs validateIpvsTable: the IPVS table as the kernel will take it),
+ * run on a schema-valid config; its issues are errors at their field paths, with file and line like any other.
+ */
+export type ConfigValidator = (cfg: Config) => { path: (string | number)[]; message: string; warning?: boolean }[];
+
+export interface ParseOptions {
+  /** Run after the schema, before the cross-field rules (in this order). */
+  validators?: readonly ConfigValidator[];
 }
 
 export type LoadResult =
@@ -177,7 +187,7 @@ export function instanceFamily(inst: InstanceSettings): 4 | 6 {
 }
 
 /** Validate config text. Nothing is applied here: the caller gets a whole config or a list of errors. */
-export function parseConfig(text: string, file: string): LoadResult {
+export function parseConfig(text: string, file: string, opts: ParseOptions = {}): LoadResult {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const errors: ConfigIssue[] = [];
@@ -201,16 +211,11 @@ export function parseConfig(text: string, file: string): LoadResult {
     return { ok: false, errors };
   }
   const warnings: ConfigIssue[] = [];
-  // The IPVS table as the kernel will get it (ports vs forwarding, thresholds, duplicates...): the
-  // same check `vrrpd run` makes, so `vrrpd check` never passes what run refuses.
-  try {
-    desiredTable(parsed.data.virtualServers);
-  } catch (e) {
-    if (!(e instanceof IpvsConfigError)) throw e;
-    for (const issue of e.issues) {
-      const name = Object.keys(parsed.data.virtualServers).find((n) => issue.includes(n));
-      const path = name ? ['virtualServers', name] : ['virtualServers'];
-      errors.push({ file, ...locate(doc, lc, path), path: path.join('.'), message: issue });
+  // Rules of the floors above (the IPVS table as the kernel will get it: `vrrpd check` runs the same ones as run).
+  for (const validate of opts.validators ?? []) {
+    for (const c of validate(parsed.data)) {
+      const issue = { file, ...locate(doc, lc, c.path), path: c.path.join('.'), message: c.message };
+      (c.warning ? warnings : errors).push(issue);
     }
   }
   for (const c of crossChecks(parsed.data)) {
@@ -221,7 +226,7 @@ export function parseConfig(text: string, file: string): LoadResult {
   return { ok: true, config: parsed.data, warnings };
 }
 
-export async function loadConfig(file: string): Promise<LoadResult> {
+export async function loadConfig(file: string, opts: ParseOptions = {}): Promise<LoadResult> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -229,12 +234,12 @@ export async function loadConfig(file: string): Promise<LoadResult> {
     const err = e as NodeJS.ErrnoException;
     return { ok: false, errors: [{ file, line: 0, col: 0, path: '', message: `cannot read: ${err.code ?? ''} ${err.message}`.trim() }] };
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, opts);
 }
 
 export type ConfigFormat = 'yaml' | 'keepalived' | 'auto';
 
-export interface AnyLoadOptions {
+export interface AnyLoadOptions extends ParseOptions {
   /** 'auto' (default): keepalived syntax when the file looks like it, YAML otherwise. */
   format?: ConfigFormat;
   /** keepalived input: unsupported keywords are errors instead of warnings. */
@@ -256,13 +261,14 @@ export async function loadAnyConfig(file: string, opts: AnyLoadOptions = {}): Pr
     const text = await readFile(file, 'utf8').catch(() => null);
     format = text !== null && isKeepalivedConfig(text) ? 'keepalived' : 'yaml';
   }
-  if (format === 'yaml') return { ...(await loadConfig(file)), format };
+  const parse: ParseOptions = opts.validators ? { validators: opts.validators } : {};
+  if (format === 'yaml') return { ...(await loadConfig(file, parse)), format };
   const ka = await parseKeepalivedConfig(file, { strict: opts.strict === true, ...(opts.includeRoot ? { includeRoot: opts.includeRoot } : {}) });
   const fromKa = (d: KeepalivedDiagnostic): ConfigIssue => ({ file: d.file, line: d.line, col: d.col, path: d.keyword, message: d.message });
   const kaWarnings = ka.diagnostics.filter((d) => d.severity === 'warning').map(fromKa);
   const kaErrors = ka.diagnostics.filter((d) => d.severity === 'error').map(fromKa);
   // JSON is YAML: the same parser, schema and cross-field rules as a YAML file; positions come from the mapper.
-  const r = parseConfig(JSON.stringify(ka.config), file);
+  const r = parseConfig(JSON.stringify(ka.config), file, parse);
   const relocate = (i: ConfigIssue): ConfigIssue => {
     const at = positionOf(ka.positions, i.path);
     return { ...i, file: at?.file ?? file, line: at?.line ?? 0, col: at?.col ?? 0 };
