@@ -238,7 +238,7 @@ export const virtualServerSchema = z.strictObject({
   quorumUp: command.optional(),
   /** Run when quorum is lost (keepalived quorum_down). */
   quorumDown: command.optional(),
-  /** quorumDown also runs when the service is removed (keepalived omega). */
+  /** quorumDown also runs at shutdown (keepalived omega). */
   omega: z.boolean().default(false),
 });
 
