@@ -49,6 +49,7 @@ const CHECKS = {
   'inhibit-weight-0': 'inhibitOnFailure: the failing server stays in the table at weight 0 (ipvsadm -Ln, vrrpd status)',
   'inhibit-conn-survives': 'the established connection still echoes through the VIP',
   'inhibit-recovers': 'the server passing again is back at its weight',
+  'control-removed-cuts': 'control: without inhibitOnFailure (reload) the failing server is removed and the connection gets no answer',
 } as const;
 
 describe.skipIf(!vm.ok)('IPVS features of issue 9 on a real kernel (test VM)', () => {

@@ -5,7 +5,7 @@
 // client's established TCP connection through the VIP keeps working.
 // Prints "CHECK <name> ok" / "CHECK <name> FAIL <reason>", "INFO ..." lines, then "DONE <failures>"; exits with the count.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -307,6 +307,19 @@ virtualServers:
     writeFileSync(UP, 'up\n');
     await waitFor('the real server back at weight 10', async () => (await realLine()).weight === 10, 30_000);
     await echo('four');
+  });
+  // The control: without inhibitOnFailure the failing server leaves the table, and IPVS drops the packets of its
+  // established connections (ip_vs_in_hook: destination not available): the same echo gets no answer.
+  await check('control-removed-cuts', async () => {
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace('inhibitOnFailure: true', 'inhibitOnFailure: false'));
+    const r = await control(SOCK, { cmd: 'reload' });
+    assert(r.applied === true, 'reload applied', r);
+    rmSync(UP);
+    await waitFor('the real server out of the table', async () => (await realLine()).weight === undefined, 30_000);
+    const from = conn.lines.length;
+    conn.write('five');
+    const got = await conn.waitLine(/^(GOT echo five|CLOSED .*)$/, 5_000, from).catch(() => null);
+    assert(got !== 'GOT echo five', 'no echo once the server is removed', got);
   });
 }
 
