@@ -4,6 +4,11 @@ import type { Config } from '../config/schema.js';
 import type { VrrpState } from '../engine/types.js';
 import { HealthChecks, type HealthCheckOptions } from '../checks/index.js';
 import { IpvsController, ipvsInstances, wantsIpvs, type IpvsStatus } from './ipvs.js';
+import type { QuorumTransition } from '../ipvs/quorum.js';
+import { runScript } from '../os/scripts.js';
+
+/** Each quorum_up / quorum_down run is killed after this long. */
+const QUORUM_SCRIPT_TIMEOUT_MS = 10_000;
 
 /** What the director needs of the IPVS controller (src/daemon/ipvs.ts); tests inject a double. */
 export interface IpvsLike {
@@ -11,6 +16,8 @@ export interface IpvsLike {
   setHealth?(fn: (service: string, rs: { address: string; port: number }) => boolean,
     weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void;
   sync(states: ReadonlyMap<string, VrrpState>): Promise<void>;
+  /** Quorum gained or lost (quorumUp/quorumDown to run), and the omega ones at close. */
+  setQuorumHandler?(fn: (transitions: QuorumTransition[]) => void): void;
   refresh(): Promise<void>;
   status(): IpvsStatus;
   close(): Promise<void>;
@@ -22,6 +29,8 @@ export class Services {
   private ipvs: IpvsLike | null = null;
   private checks: HealthChecks | null = null;
   private error: string | null = null;
+  /** Quorum scripts started and not yet awaited (close waits for them). */
+  private readonly scripts = new Set<Promise<void>>();
 
   /** states(): every instance's VRRP state, read when a sync runs. */
   constructor(private readonly log: Logger, private readonly noIpvs: boolean, private readonly openIpvs: OpenIpvs | undefined,
@@ -52,6 +61,7 @@ export class Services {
         pending = true;
         queueMicrotask(() => { pending = false; void this.sync(); });
       }, this.timed);
+      this.ipvs.setQuorumHandler?.((ts) => this.onQuorum(ts));
       this.ipvs.setHealth?.((svc, rs) => this.checks?.healthy(svc, rs) ?? true, (svc, rs) => this.checks?.weight(svc, rs) ?? rs.weight);
       this.checks.start();
     } catch (e) {
@@ -59,6 +69,20 @@ export class Services {
       this.error = 'IPVS unavailable: the kernel has no ip_vs (modprobe ip_vs)';
       this.log.error({ err: this.error, instances: [...ipvsInstances(cfg)] },
         'IPVS unavailable: instances with virtual servers stay in FAULT (use --no-ipvs or ipvs.enabled: false for VRRP only)');
+    }
+  }
+
+  /** keepalived quorum_up / quorum_down: logged, and the service's command run (off the VRRP path, bounded). */
+  private onQuorum(transitions: readonly QuorumTransition[]): void {
+    for (const t of transitions) {
+      this.log.warn({ service: t.service, up: t.up, cause: t.cause, weightSum: t.weightSum, threshold: t.threshold },
+        `virtual server ${t.service}: quorum ${t.up ? 'gained' : 'lost'} (${t.cause})`);
+      if (!t.command) continue;
+      const work = runScript(t.command, [], QUORUM_SCRIPT_TIMEOUT_MS).then((r) => {
+        if (!r.ok) this.log.error({ service: t.service, script: t.command, code: r.code, timedOut: r.timedOut, stderr: r.stderr }, 'quorum script failed');
+      });
+      this.scripts.add(work);
+      void work.finally(() => this.scripts.delete(work));
     }
   }
 
@@ -100,5 +124,6 @@ export class Services {
   async close(): Promise<void> {
     this.checks?.stop();
     await this.ipvs?.close().catch((e: Error) => this.log.error({ err: e.message }, 'IPVS cleanup failed'));
+    await Promise.all([...this.scripts]); // omega's quorumDown runs at close: let it finish
   }
 }
