@@ -150,13 +150,67 @@ vrrp_instance VI_1
     expect(two.diagnostics).toEqual([]);
   });
 
-  it('multi-line parameter definitions and ~SEQ lines are refused', async () => {
-    const r = await map(`$X= \\\n  vrrp_instance A { \\\n  }\n~SEQ(I, 1, 3) priority $I\n${inst('')}`);
-    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity} ${d.message}`)).toEqual([
-      '1:1 error multi-line parameter definitions are not supported',
-      '4:1 error ~SEQ/~LST generated lines are not supported: write the lines out',
+  it('multi-line $NAME=\\ definitions expand where used, with @conditions and nested definitions inside', async () => {
+    const r = await parseKeepalivedConfig(`${ROOT}test/fixtures/keepalived-conf/features/macros.conf`, { configId: 'high' });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.config.instances.VI_0).toMatchObject({ interface: 'eth0', vrid: 10, priority: 130, vips: ['10.0.0.254/24'] });
+    expect(r.config.instances.VI_1).toMatchObject({ interface: 'eth1', vrid: 11, priority: 130, vips: ['10.0.1.254/24'] });
+    const low = await parseKeepalivedConfig(`${ROOT}test/fixtures/keepalived-conf/features/macros.conf`, { configId: 'low' });
+    expect(low.config.instances.VI_0!.priority).toBe(120);
+    // positions: the lines a macro produces are reported at the line that uses it
+    expect(r.positions.get('instances.VI_1.interface')?.line).toBe(15);
+  });
+
+  it('~SEQ, ~SEQx (hex), ~LST with several variables, nested on one line', async () => {
+    const r = await parseKeepalivedConfig(`${ROOT}test/fixtures/keepalived-conf/features/macros.conf`, { configId: 'high' });
+    expect(r.config.instances.X!.vips).toEqual(['10.9.0.1', '10.9.0.2', '10.9.0.3', '10.1.2.90', '10.1.2.a0', '10.3.4.90', '10.3.4.a0']);
+    const down = await map(inst('  virtual_ipaddress {\n    ~SEQ(A, 3, -1, 1) 10.0.0.$A\n    ~SEQ(B, 2) 10.1.0.$B\n  }\n'));
+    expect(down.config.instances.VI_1!.vips).toEqual(['10.0.0.3', '10.0.0.2', '10.0.0.1', '10.1.0.1', '10.1.0.2']);
+  });
+
+  it('the man page\'s nested $VS / $RS example: 2 virtual servers of 3 real servers each', async () => {
+    const text = `$RS= \\
+real_server 192.168.\${VS_NUM}.\${RS_NUM} 80 { \\
+    weight 1 \\
+    MISC_CHECK { \\
+        misc_path "/bin/check \${VS_NUM}.\${RS_NUM}" \\
+    } \\
+
+}
+$VS= \\
+virtual_server 10.0.\${VS_NUM}.4 80 { \\
+    protocol TCP \\
+    $RS_NUM=1 \\
+    $RS \\
+    $RS_NUM=2 \\
+    $RS \\
+    $RS_NUM=3 \\
+    $RS \\
+}
+$VS_NUM=0
+$VS
+$VS_NUM=1
+$VS
+`;
+    const r = await map(text);
+    expect(r.diagnostics).toEqual([]);
+    const vss = r.config.virtualServers!;
+    expect(Object.keys(vss)).toEqual(['vs-10.0.0.4-80', 'vs-10.0.1.4-80']);
+    expect(vss['vs-10.0.1.4-80']!.realServers!.map((x) => [x.address, x.check?.type === 'misc' ? x.check.script : ''])).toEqual([
+      ['192.168.1.1', '/bin/check 1.1'], ['192.168.1.2', '/bin/check 1.2'], ['192.168.1.3', '/bin/check 1.3'],
     ]);
-    expect(r.config.instances.VI_1).toBeDefined();
+  });
+
+  it('bad ~SEQ/~LST are errors at their line; a macro that expands without end is stopped', async () => {
+    const r = await map(`~SEQ(1x, 1, 3) a\n~SEQ(I, 1, 0, 3) a\n~LST(I) a\n~LST({A, B}, {1}) a\n~SEQ(I, 1, 3 a\n$L=$L\n$M= \\\n $M \\\n $M\n$M\n`);
+    expect(r.diagnostics.map((d) => `${d.line} ${d.severity} ${d.message}`)).toEqual([
+      '1 error ~SEQ(1x, 1, 3): the first item must name the variable',
+      '2 error ~SEQ(I, 1, 0, 3): a step of 0 never ends',
+      '3 error ~LST(I): no values',
+      '4 error ~LST({A, B}, {1}): "{1}" does not give 2 value(s)',
+      '5 error ~SEQ( without its closing ")"',
+      '10 error macros expand to more than 100000 lines: refused',
+    ]);
   });
 });
 
