@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { virtualServerSchema } from './schema.js';
 import { duration, type KeywordTable, type MapContext } from './keepalived-ctx.js';
 import type { Statement } from './keepalived-parse.js';
+import { entryName, type GroupDraft, type GroupEntry } from './keepalived-vsg.js';
 
 type VsIn = z.input<typeof virtualServerSchema>;
 type RsIn = NonNullable<VsIn['realServers']>[number];
@@ -11,7 +12,12 @@ type CheckIn = NonNullable<RsIn['check']>;
 /** connect_timeout, retry, delay_before_retry, delay_loop: set on the service, a real server or a checker. */
 interface Timing { connectTimeout?: number; retries?: number; delayBeforeRetry?: number; delayLoop?: number }
 
-interface VsDraft { ctx: MapContext; path: string; out: Partial<VsIn>; timing: Timing; servers: RsDraft[] }
+interface VsDraft {
+  ctx: MapContext; path: string; out: Partial<VsIn>; timing: Timing; servers: RsDraft[];
+  /** Statements to report keepalived's own corrections at. */
+  at: Partial<Record<'protocol' | 'quorum' | 'hysteresis' | 'sorryMethod' | 'forwarding', Statement>>;
+  sorryMethod?: 'dr' | 'nat' | 'tun';
+}
 interface RsDraft { ctx: MapContext; path: string; stmt: Statement; out: Partial<RsIn>; timing: Timing; virtualHost?: string; check?: CheckDraft }
 interface CheckDraft {
   ctx: MapContext;
@@ -39,23 +45,33 @@ function method(ctx: MapContext, s: Statement): 'dr' | 'nat' | 'tun' | undefined
   if (v === undefined) return undefined;
   const m = ({ DR: 'dr', NAT: 'nat', TUN: 'tun' } as const)[v];
   if (!m) ctx.error(s, `"${s.args[0]!.text}" is not NAT, DR or TUN`);
-  else if (s.args.length > 1) ctx.warn(s, `tunnel options ignored (vrrpd has no tunnel type setting): ${s.args.slice(1).map((t) => t.text).join(' ')}`);
+  else if (s.args.length > 1) {
+    // "type ipip" is the kernel's default tunnel; GUE/GRE and checksum options change the packets sent.
+    const opts = s.args.slice(1).map((t) => t.text);
+    if (m === 'tun' && opts.length === 2 && opts[0] === 'type' && opts[1] === 'ipip') return m;
+    ctx.error(s, `not supported: tunnel options ${opts.join(' ')} (vrrpd tunnels with IPIP only)`);
+  }
   return m;
 }
 
 const GENERIC_CHECK_IGNORED: Record<string, string> = {
-  connect_ip: 'a vrrpd check connects to the real server\'s own address',
-  bindto: 'a vrrpd check has no source address setting',
-  bind_if: 'a vrrpd check has no source interface setting',
-  bind_port: 'a vrrpd check has no source port setting',
-  fwmark: 'a vrrpd check has no fwmark setting',
-  alpha: 'no alpha mode in vrrpd',
-  warmup: 'no warmup setting in vrrpd',
-  delay_loop: 'per-checker delay_loop is not supported: the virtual server\'s delay_loop applies',
   log_all_failures: 'no per-check logging setting in vrrpd',
 };
 
+/** Checker settings that change how a server is checked and have no vrrpd field (yet): refused. */
+const CHECK_REFUSED: Record<string, string> = {
+  alpha: 'alpha mode (servers start failed until checked) is not carried over yet',
+  warmup: 'warmup (a random delay before the first check) is not carried over yet',
+  connect_ip: 'a vrrpd check connects to the real server\'s own address (checking another address checks something else)',
+  bindto: 'a vrrpd check has no source address setting (the check could take another path)',
+  bind_if: 'a vrrpd check has no source interface setting (the check could take another path)',
+  bind_port: 'a vrrpd check has no source port setting',
+  fwmark: 'a vrrpd check marks no packets (policy routing of the check would differ)',
+};
+
+
 const CHECK_TIMING = {
+  delay_loop: timing('delayLoop', 'seconds'),
   connect_timeout: timing('connectTimeout', 'seconds'),
   retry: timing('retries', 'int'),
   nb_get_retry: timing('retries', 'int'),
@@ -84,14 +100,17 @@ export const HTTP_CHECK: KeywordTable<CheckDraft> = {
         else if (e.keyword === 'digest') { u.digest = c.ctx.arg(e); c.ctx.at(`${at}.digest`, e); }
         else if (e.keyword === 'status_code') {
           if (e.args.length === 1 && /^\d+$/.test(e.args[0]!.text)) { u.status = Number(e.args[0]!.text); c.ctx.at(`${at}.status`, e); }
-          else c.ctx.warn(e, 'one status code per URL in vrrpd: this list or range is not carried over (the URL gets no status)');
+          else c.ctx.error(e, 'not supported: status code lists and ranges (one status code per URL)');
           continue;
         } else if (e.keyword === 'virtualhost') {
-          c.ctx.warn(e, 'a per-URL virtualhost is not supported: it applies to the whole check');
+          if (c.urls.length > 1 || c.virtualHost !== undefined && c.virtualHost !== e.args[0]?.text) {
+            c.ctx.error(e, 'not supported: different virtual hosts per URL (one virtual host per check)');
+          }
           c.virtualHost ??= e.args[0]?.text;
+          c.ctx.at(`${c.path}.virtualHost`, e);
           continue;
         } else if (/^regex/.test(e.keyword)) {
-          c.ctx.warn(e, 'regex checks of the body are not supported; ignored');
+          c.ctx.error(e, 'not supported: regex checks of the body');
           continue;
         } else {
           c.ctx.warn(e, 'unknown keyword in url; ignored');
@@ -103,49 +122,52 @@ export const HTTP_CHECK: KeywordTable<CheckDraft> = {
   },
   ignored: {
     ...GENERIC_CHECK_IGNORED,
-    http_protocol: 'no HTTP version setting in the vrrpd check',
+    http_protocol: 'the vrrpd check speaks HTTP/1.1 (with Connection: close); the status and body are judged alike',
     fast_recovery: 'no fast-recovery setting in vrrpd',
     enable_sni: 'no SNI setting in the vrrpd check',
     sni_name: 'no SNI setting in the vrrpd check',
     tls_compliant: 'no TLS shutdown setting in vrrpd',
   },
-  refused: {},
+  refused: CHECK_REFUSED,
 };
 
 export const TCP_CHECK: KeywordTable<CheckDraft> = {
   handlers: { ...CHECK_TIMING, connect_port: connectPort },
   ignored: GENERIC_CHECK_IGNORED,
-  refused: {},
+  refused: CHECK_REFUSED,
 };
 
 export const MISC_CHECK: KeywordTable<CheckDraft> = {
   handlers: {
     misc_path: (s, c) => { c.script = c.ctx.command(s); c.ctx.at(`${c.path}.script`, s); },
     misc_timeout: (s, c) => { c.timeout = c.ctx.int(s); c.ctx.extra(s, 1); c.ctx.at(`${c.path}.timeout`, s); },
+    delay_loop: CHECK_TIMING.delay_loop,
+    retry: CHECK_TIMING.retry,
+    delay_before_retry: CHECK_TIMING.delay_before_retry,
   },
   ignored: {
     ...GENERIC_CHECK_IGNORED,
-    misc_dynamic: 'a vrrpd misc check is up or down (exit 0 or not); its exit code does not set the weight',
     user: 'vrrpd runs scripts as its own user',
-    retry: 'a vrrpd misc check has no retries (keepalived\'s default is retry 0)',
-    delay_before_retry: 'a vrrpd misc check has no retries',
-    connect_timeout: 'a misc check has only misc_timeout',
+    connect_timeout: 'a misc check has only misc_timeout (keepalived ignores connect_timeout there too)',
   },
-  refused: {},
+  refused: {
+    ...CHECK_REFUSED,
+    misc_dynamic: 'the exit code of a vrrpd misc check does not set the weight (up or down only)',
+  },
 };
 
 const checker = (type: CheckDraft['type'], table: KeywordTable<CheckDraft>, kw: string) => (s: Statement, r: RsDraft): void => {
   r.ctx.extra(s, 0);
   const c: CheckDraft = { ctx: r.ctx, path: `${r.path}.check`, stmt: s, type, timing: {}, urls: [] };
   r.ctx.dispatch(r.ctx.needBlock(s), table, c, kw);
-  if (r.check) r.ctx.warn(s, `one health check per real server: this ${kw} is ignored (the ${r.check.stmt.keyword} at line ${r.check.stmt.line} is used)`);
+  if (r.check) r.ctx.error(s, `not supported yet: a second checker on one real server (the ${r.check.stmt.keyword} at line ${r.check.stmt.line}); keepalived needs all to pass`);
   else {
     r.check = c;
     r.ctx.at(c.path, s);
   }
 };
 
-const UNSUPPORTED_CHECK = 'this checker type is not supported: the real server is not checked by it';
+const UNSUPPORTED_CHECK = 'this checker type is not carried over yet (the real server would go unchecked)';
 
 export const REAL_SERVER: KeywordTable<RsDraft> = {
   handlers: {
@@ -155,6 +177,11 @@ export const REAL_SERVER: KeywordTable<RsDraft> = {
     uthreshold: (s, r) => { r.out.upperThreshold = r.ctx.int(s); r.ctx.extra(s, 1); r.ctx.at(`${r.path}.upperThreshold`, s); },
     lthreshold: (s, r) => { r.out.lowerThreshold = r.ctx.int(s); r.ctx.extra(s, 1); r.ctx.at(`${r.path}.lowerThreshold`, s); },
     virtualhost: (s, r) => { r.virtualHost = r.ctx.arg(s); r.ctx.extra(s, 1); },
+    inhibit_on_failure: (s, r) => {
+      const b = r.ctx.bool(s);
+      if (b !== undefined) r.out.inhibitOnFailure = b;
+      r.ctx.at(`${r.path}.inhibitOnFailure`, s);
+    },
     ...CHECK_TIMING,
     HTTP_GET: checker('http', HTTP_CHECK, 'HTTP_GET'),
     SSL_GET: checker('https', HTTP_CHECK, 'SSL_GET'),
@@ -162,15 +189,16 @@ export const REAL_SERVER: KeywordTable<RsDraft> = {
     MISC_CHECK: checker('misc', MISC_CHECK, 'MISC_CHECK'),
   },
   ignored: {
-    notify_up: 'no real-server notify scripts in vrrpd', notify_down: 'no real-server notify scripts in vrrpd',
+    notify_up: 'no real-server notify scripts in vrrpd (they run after the change; the table is the same)',
+    notify_down: 'no real-server notify scripts in vrrpd (they run after the change; the table is the same)',
     smtp_alert: 'vrrpd sends no e-mail', snmp_name: 'no SNMP in vrrpd',
-    alpha: 'no alpha mode in vrrpd', warmup: 'no warmup setting in vrrpd',
-    inhibit_on_failure: 'no inhibit-on-failure setting in vrrpd',
-    delay_loop: 'per-server delay_loop is not supported: the virtual server\'s delay_loop applies',
-    SMTP_CHECK: UNSUPPORTED_CHECK, DNS_CHECK: UNSUPPORTED_CHECK, PING_CHECK: UNSUPPORTED_CHECK,
-    UDP_CHECK: UNSUPPORTED_CHECK, FILE_CHECK: UNSUPPORTED_CHECK, BFD_CHECK: UNSUPPORTED_CHECK,
   },
-  refused: {},
+  refused: {
+    alpha: CHECK_REFUSED.alpha!, warmup: CHECK_REFUSED.warmup!,
+    SMTP_CHECK: UNSUPPORTED_CHECK, DNS_CHECK: UNSUPPORTED_CHECK, PING_CHECK: UNSUPPORTED_CHECK,
+    UDP_CHECK: UNSUPPORTED_CHECK, FILE_CHECK: UNSUPPORTED_CHECK,
+    BFD_CHECK: 'BFD is not supported (the real server would go unchecked)',
+  },
 };
 
 /** `ADDR [PORT]` of a real_server or sorry_server. */
@@ -181,19 +209,40 @@ function addrPort(ctx: MapContext, s: Statement): { address: string; port: numbe
   return address === undefined || port === undefined ? undefined : { address, port };
 }
 
+const flag = (f: NonNullable<VsIn['schedulerFlags']>[number]) => (s: Statement, v: VsDraft): void => {
+  v.ctx.extra(s, 0);
+  v.out.schedulerFlags = [...(v.out.schedulerFlags ?? []).filter((x) => x !== f), f];
+  v.ctx.at(`${v.path}.schedulerFlags`, s);
+};
+
+const count = (key: 'quorum' | 'hysteresis', min: number) => (s: Statement, v: VsDraft): void => {
+  const n = v.ctx.int(s);
+  v.ctx.extra(s, 1);
+  if (n !== undefined && n < min) v.ctx.error(s, `${key} must be at least ${min}`);
+  else if (n !== undefined) v.out[key] = n;
+  v.at[key] = s;
+  v.ctx.at(`${v.path}.${key}`, s);
+};
+
 export const VIRTUAL_SERVER: KeywordTable<VsDraft> = {
   handlers: {
     delay_loop: (s, v) => {
       const d = v.ctx.seconds(s);
       v.ctx.extra(s, 1);
-      if (d !== undefined) { v.out.delayLoop = duration(d); v.timing.delayLoop = d; }
+      if (d !== undefined && d < 1) v.ctx.error(s, 'delay_loop must be at least 1 s');
+      else if (d !== undefined) { v.out.delayLoop = duration(d); v.timing.delayLoop = d; }
       v.ctx.at(`${v.path}.delayLoop`, s);
     },
     lvs_sched: (s, v) => { v.out.scheduler = v.ctx.arg(s)?.toLowerCase() as VsIn['scheduler']; v.ctx.extra(s, 1); v.ctx.at(`${v.path}.scheduler`, s); },
     lb_algo: (s, v) => VIRTUAL_SERVER.handlers.lvs_sched!(s, v),
-    lvs_method: (s, v) => { v.out.forwarding = method(v.ctx, s); v.ctx.at(`${v.path}.forwarding`, s); },
+    lvs_method: (s, v) => { v.out.forwarding = method(v.ctx, s); v.at.forwarding = s; v.ctx.at(`${v.path}.forwarding`, s); },
     lb_kind: (s, v) => VIRTUAL_SERVER.handlers.lvs_method!(s, v),
-    protocol: (s, v) => { v.out.protocol = v.ctx.arg(s)?.toLowerCase() as VsIn['protocol']; v.ctx.extra(s, 1); v.ctx.at(`${v.path}.protocol`, s); },
+    protocol: (s, v) => {
+      v.out.protocol = v.ctx.arg(s)?.toLowerCase() as VsIn['protocol'];
+      v.ctx.extra(s, 1);
+      v.at.protocol = s;
+      v.ctx.at(`${v.path}.protocol`, s);
+    },
     persistence_timeout: (s, v) => {
       // keepalived: without a value, 6 minutes.
       const t = s.args.length ? v.ctx.int(s) : 360;
@@ -202,18 +251,39 @@ export const VIRTUAL_SERVER: KeywordTable<VsDraft> = {
       v.ctx.at(`${v.path}.persistence`, s);
     },
     persistence_granularity: (s, v) => { v.out.persistenceNetmask = v.ctx.arg(s); v.ctx.extra(s, 1); v.ctx.at(`${v.path}.persistenceNetmask`, s); },
+    persistence_engine: (s, v) => {
+      const e = v.ctx.arg(s, 0, 'an engine name');
+      v.ctx.extra(s, 1);
+      if (e === 'sip') v.out.persistenceEngine = 'sip';
+      else if (e !== undefined) v.ctx.error(s, `"${e}" is not a persistence engine vrrpd knows (sip)`);
+      v.ctx.at(`${v.path}.persistenceEngine`, s);
+    },
     virtualhost: (s, v) => { v.out.virtualHost = v.ctx.arg(s); v.ctx.extra(s, 1); v.ctx.at(`${v.path}.virtualHost`, s); },
     sorry_server: (s, v) => {
       const ap = addrPort(v.ctx, s);
       if (ap) v.out.sorryServer = ap;
       v.ctx.at(`${v.path}.sorryServer`, s);
     },
+    sorry_server_lvs_method: (s, v) => { v.sorryMethod = method(v.ctx, s); v.at.sorryMethod = s; },
     ip_family: (s, v) => {
       const f = v.ctx.arg(s);
       if (f === 'inet' || f === 'inet6') v.out.family = f === 'inet' ? 4 : 6;
       else if (f !== undefined) v.ctx.error(s, `"${f}" is not inet or inet6`);
       v.ctx.at(`${v.path}.family`, s);
     },
+    inhibit_on_failure: (s, v) => {
+      const b = v.ctx.bool(s);
+      if (b !== undefined) v.out.inhibitOnFailure = b;
+      v.ctx.at(`${v.path}.inhibitOnFailure`, s);
+    },
+    quorum: count('quorum', 1),
+    hysteresis: count('hysteresis', 0),
+    quorum_up: (s, v) => { const c = v.ctx.command(s); if (c !== undefined) v.out.quorumUp = c; v.ctx.at(`${v.path}.quorumUp`, s); },
+    quorum_down: (s, v) => { const c = v.ctx.command(s); if (c !== undefined) v.out.quorumDown = c; v.ctx.at(`${v.path}.quorumDown`, s); },
+    omega: (s, v) => { v.ctx.extra(s, 0); v.out.omega = true; v.ctx.at(`${v.path}.omega`, s); },
+    'flag-1': flag('flag-1'), 'flag-2': flag('flag-2'), 'flag-3': flag('flag-3'),
+    'sh-port': flag('sh-port'), 'sh-fallback': flag('sh-fallback'), 'mh-port': flag('mh-port'), 'mh-fallback': flag('mh-fallback'),
+    ops: (s, v) => { v.ctx.extra(s, 0); v.out.onePacket = true; v.ctx.at(`${v.path}.onePacket`, s); },
     ...CHECK_TIMING,
     real_server: (s, v) => {
       const path = `${v.path}.realServers.${v.servers.length}`;
@@ -227,66 +297,147 @@ export const VIRTUAL_SERVER: KeywordTable<VsDraft> = {
     },
   },
   ignored: {
-    ha_suspend: 'no ha_suspend setting in vrrpd',
-    alpha: 'no alpha mode in vrrpd', omega: 'no omega mode in vrrpd',
-    quorum: 'no quorum settings in vrrpd', hysteresis: 'no quorum settings in vrrpd',
-    quorum_up: 'no quorum notify scripts in vrrpd', quorum_down: 'no quorum notify scripts in vrrpd',
+    ha_suspend: 'vrrpd checks the real servers whether or not it holds the address (the table a MASTER programs is the same)',
     smtp_alert: 'vrrpd sends no e-mail', snmp_name: 'no SNMP in vrrpd',
-    sorry_server_inhibit: 'no such setting in vrrpd', sorry_server_lvs_method: 'the vrrpd sorry server has no forwarding setting',
-    inhibit_on_failure: 'no inhibit-on-failure setting in vrrpd',
-    warmup: 'no warmup setting in vrrpd',
-    'flag-1': 'scheduler flags are not supported', 'flag-2': 'scheduler flags are not supported',
-    'flag-3': 'scheduler flags are not supported', 'sh-port': 'scheduler flags are not supported',
-    'sh-fallback': 'scheduler flags are not supported', 'mh-port': 'scheduler flags are not supported',
-    'mh-fallback': 'scheduler flags are not supported', ops: 'one-packet scheduling is not supported',
-    persistence_engine: 'persistence engines (sip) are not supported',
-    nat_mask: 'no such setting in vrrpd',
+    nat_mask: 'obsolete (keepalived 1.x); keepalived 2 ignores it too',
   },
-  refused: {},
+  refused: {
+    alpha: CHECK_REFUSED.alpha!, warmup: CHECK_REFUSED.warmup!,
+    sorry_server_inhibit: 'the sorry server is removed, not kept at weight 0, when quorum returns (established connections to it would be cut)',
+  },
 };
 
-const VS_ORDER = ['address', 'port', 'fwmark', 'family', 'protocol', 'scheduler', 'forwarding', 'persistence', 'persistenceNetmask',
-  'delayLoop', 'virtualHost', 'sorryServer', 'realServers'] as const satisfies readonly (keyof VsIn)[];
+const VS_ORDER = ['address', 'port', 'fwmark', 'family', 'protocol', 'scheduler', 'schedulerFlags', 'onePacket', 'forwarding', 'persistence',
+  'persistenceNetmask', 'persistenceEngine', 'delayLoop', 'virtualHost', 'inhibitOnFailure', 'quorum', 'hysteresis', 'quorumUp', 'quorumDown',
+  'omega', 'sorryServer', 'realServers'] as const satisfies readonly (keyof VsIn)[];
 
 /** The virtual server's name: fwm-100, or vs-10.0.0.1-80 (-udp/-sctp when not TCP), made unique. */
 function nameOf(s: Statement, used: Set<string>): string {
   const a = s.args.map((t) => t.text);
   const proto = s.block?.find((e) => e.keyword === 'protocol')?.args[0]?.text.toLowerCase();
   let base = a[0] === 'fwmark' ? `fwm-${a[1] ?? ''}` : `vs-${(a[0] ?? '').replace(/[^A-Za-z0-9_.-]/g, '_')}${a[1] ? `-${a[1]}` : ''}`;
-  if (proto && proto !== 'tcp') base += `-${proto}`;
+  if (proto && proto !== 'tcp' && a[0] !== 'fwmark') base += `-${proto}`;
+  return unique(base, used);
+}
+
+function unique(base: string, used: Set<string>): string {
   let name = base;
   for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
   used.add(name);
   return name;
 }
 
-/** One virtual_server block; undefined when it cannot be imported (virtual_server group). */
-export function mapVirtualServer(ctx: MapContext, s: Statement, used: Set<string>): { name: string; vs: VsIn } | undefined {
+/**
+ * One virtual_server block: one service, or for `virtual_server group NAME` one service per entry of the group,
+ * each with the same real servers and checks (keepalived shares one checker per real server among them; vrrpd
+ * checks per service, with the same result). Undefined group: an error at the virtual_server line.
+ */
+export function mapVirtualServer(ctx: MapContext, s: Statement, used: Set<string>, groups: ReadonlyMap<string, GroupDraft>): { name: string; vs: VsIn }[] {
   const a = s.args.map((t) => t.text);
   if (a[0] === 'group') {
-    ctx.warn(s, `not supported: virtual_server group ${a[1] ?? ''} (virtual_server_group); this virtual server is not imported`);
-    ctx.skipBlock(s);
-    return undefined;
+    ctx.extra(s, 2);
+    const g = a[1] === undefined ? undefined : groups.get(a[1]);
+    if (!g) {
+      ctx.error(s, a[1] === undefined ? 'virtual_server group needs a group name' : `no virtual_server_group "${a[1]}"`);
+      ctx.skipBlock(s);
+      return [];
+    }
+    return g.entries.map((e) => one(ctx, s, unique(entryName(g.name, e), used), e));
   }
-  const name = nameOf(s, used);
-  const v: VsDraft = { ctx, path: `virtualServers.${name}`, out: {}, timing: {}, servers: [] };
-  ctx.at(v.path, s);
   if (a[0] === 'fwmark') {
-    v.out.fwmark = ctx.int(s, 1);
+    const mark = ctx.int(s, 1);
     ctx.extra(s, 2);
-    ctx.at(`${v.path}.fwmark`, s);
+    if (mark === undefined) { ctx.skipBlock(s); return []; }
+    return [one(ctx, s, nameOf(s, used), { kind: 'fwmark', fwmark: mark, stmt: s })];
+  }
+  const address = ctx.arg(s, 0, 'an address, or fwmark N, or group NAME');
+  const port = a[1] === undefined ? undefined : ctx.int(s, 1);
+  ctx.extra(s, 2);
+  if (address === undefined) { ctx.skipBlock(s); return []; }
+  return [one(ctx, s, nameOf(s, used), { kind: 'addr', address, stmt: s, ...(port !== undefined ? { port } : {}) })];
+}
+
+function one(ctx: MapContext, s: Statement, name: string, e: GroupEntry): { name: string; vs: VsIn } {
+  const v: VsDraft = { ctx, path: `virtualServers.${name}`, out: {}, timing: {}, servers: [], at: {} };
+  ctx.at(v.path, s);
+  if (e.kind === 'fwmark') {
+    v.out.fwmark = e.fwmark;
+    if (e.family) v.out.family = e.family;
+    ctx.at(`${v.path}.fwmark`, e.stmt);
   } else {
-    v.out.address = ctx.arg(s, 0, 'an address, or fwmark N');
-    if (a[1] !== undefined) v.out.port = ctx.int(s, 1);
-    ctx.extra(s, 2);
-    ctx.at(`${v.path}.address`, s);
-    ctx.at(`${v.path}.port`, s);
+    v.out.address = e.address;
+    if (e.port !== undefined) v.out.port = e.port;
+    ctx.at(`${v.path}.address`, e.stmt);
+    ctx.at(`${v.path}.port`, e.stmt);
   }
   ctx.dispatch(ctx.needBlock(s), VIRTUAL_SERVER, v, 'virtual_server');
-  // keepalived's defaults where vrrpd's differ: NAT forwarding.
+  corrections(v, s, e);
   const o = { ...v.out, forwarding: v.out.forwarding ?? 'nat', realServers: v.servers.map((r) => finishServer(r, v)) };
+  dedupe(v, o.realServers);
+  quorumCorrections(v, o);
   const out = Object.fromEntries(VS_ORDER.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
   return { name, vs: out as VsIn };
+}
+
+/** keepalived's own corrections of a service (check_data.c validate_check_config), applied the same way, with a warning. */
+function corrections(v: VsDraft, s: Statement, e: GroupEntry): void {
+  const { ctx, out } = v;
+  const fwd = out.forwarding ?? 'nat';
+  if (e.kind === 'addr') {
+    // The kernel takes protocol 0 as UDP: keepalived sets UDP explicitly.
+    if (out.protocol === undefined) {
+      ctx.warn(s, 'no protocol: UDP, as keepalived 2.2 defaults (write "protocol TCP" for TCP)', 'protocol');
+      out.protocol = 'udp';
+    }
+    if (out.onePacket && out.protocol !== 'udp') {
+      ctx.warn(v.at.protocol ?? s, 'ops (one-packet scheduling) needs UDP: dropped, as keepalived does', 'ops');
+      delete out.onePacket;
+    }
+    if ((e.port ?? 0) === 0 && (out.persistence === undefined || out.persistence === '0s')) {
+      ctx.warn(s, 'port 0 (all ports) needs persistence: 360 s, as keepalived sets', 'persistence_timeout');
+      out.persistence = '360s';
+    }
+  }
+  if (v.sorryMethod !== undefined && v.sorryMethod !== fwd) {
+    ctx.error(v.at.sorryMethod!, `not supported: a sorry server forwarded by ${v.sorryMethod.toUpperCase()} while the service uses ${fwd.toUpperCase()}`);
+  }
+  // DR and TUN cannot change the port: keepalived resets a real server's port to the service's (fwmark: clears it).
+  const svcPort = e.kind === 'fwmark' ? 0 : e.port ?? 0;
+  for (const r of v.servers) {
+    const rf = r.out.forwarding ?? fwd;
+    const p = r.out.port ?? 0;
+    if (rf === 'nat' || p === 0 || p === svcPort) continue;
+    ctx.warn(r.stmt, `${rf.toUpperCase()} cannot change the port: real server port ${p} ${e.kind === 'fwmark' ? 'cleared (fwmark service)' : `reset to the service's ${svcPort}`}, as keepalived does`, 'real_server');
+    r.out.port = svcPort;
+  }
+}
+
+/** keepalived removes a real server listed twice (same address and port) and keeps the first. */
+function dedupe(v: VsDraft, servers: RsIn[]): void {
+  const seen = new Set<string>();
+  for (let i = 0; i < servers.length; i++) {
+    const key = `${servers[i]!.address}/${servers[i]!.port ?? 0}`;
+    if (!seen.has(key)) { seen.add(key); continue; }
+    v.ctx.warn(v.servers[i]!.stmt, `real server ${key.replace('/', ' port ')} is listed twice: the second is dropped, as keepalived does`, 'real_server');
+    servers.splice(i, 1);
+    v.servers.splice(i, 1);
+    i--;
+  }
+}
+
+/** keepalived lowers a quorum above the total weight (else the service could never come up), and hysteresis below quorum. */
+function quorumCorrections(v: VsDraft, o: Partial<VsIn>): void {
+  const total = (o.realServers ?? []).reduce((sum, r) => sum + (r.weight ?? 1), 0);
+  const quorum = o.quorum ?? 1;
+  if (quorum > total && o.realServers?.length) {
+    v.ctx.warn(v.at.quorum ?? v.servers[0]!.stmt, `quorum ${quorum} exceeds the total weight ${total} of the real servers: ${total}, as keepalived sets`, 'quorum');
+    o.quorum = total;
+  }
+  const q = o.quorum ?? 1;
+  if ((o.hysteresis ?? 0) >= q && q > 0 && o.hysteresis !== undefined) {
+    v.ctx.warn(v.at.hysteresis!, `hysteresis ${o.hysteresis} is not below quorum ${q}: ${q - 1}, as keepalived sets`, 'hysteresis');
+    o.hysteresis = q - 1;
+  }
 }
 
 function finishServer(r: RsDraft, v: VsDraft): RsIn {
@@ -295,9 +446,16 @@ function finishServer(r: RsDraft, v: VsDraft): RsIn {
   if (r.virtualHost !== undefined && c?.type !== 'http' && c?.type !== 'https') r.ctx.warn(r.stmt, 'virtualhost without an HTTP_GET/SSL_GET check: ignored', 'virtualhost');
   if (!c) return out;
   const t: Timing = { ...v.timing, ...defined(r.timing), ...defined(c.timing) };
+  // One check period per service in vrrpd: a real server's or checker's own delay_loop must agree with it.
+  const period = v.timing.delayLoop ?? 60;
+  if (t.delayLoop !== undefined && t.delayLoop !== period) {
+    r.ctx.error(c.timing.delayLoop !== undefined ? c.stmt : r.stmt, `not supported: delay_loop ${t.delayLoop} s for one real server or checker while the service checks every ${period} s`, 'delay_loop');
+  }
   let check: CheckIn;
   if (c.type === 'misc') {
     if (c.script === undefined) c.ctx.error(c.stmt, 'MISC_CHECK needs misc_path');
+    // keepalived: no retries by default for MISC_CHECK; a retry set on the service or server applies to it too.
+    if ((t.retries ?? 0) > 0) c.ctx.error(c.stmt, `not supported: ${t.retries} retries of a MISC_CHECK (set retry on the other checkers only)`, 'retry');
     // keepalived: the script's timeout defaults to the delay_loop (60 s).
     check = { type: 'misc', script: c.script ?? '', timeout: duration(c.timeout ?? t.delayLoop ?? 60) };
   } else {
@@ -306,6 +464,7 @@ function finishServer(r: RsDraft, v: VsDraft): RsIn {
       ...(t.connectTimeout !== undefined ? { connectTimeout: duration(t.connectTimeout) } : {}),
     };
     if (c.type === 'tcp') {
+      // keepalived: retry 1 and delay_before_retry 1 s by default (vrrpd's TCP defaults are the same).
       check = { type: 'tcp', ...base, ...(t.retries !== undefined ? { retries: t.retries } : {}),
         ...(t.delayBeforeRetry !== undefined ? { delayBeforeRetry: duration(t.delayBeforeRetry) } : {}) };
     } else {

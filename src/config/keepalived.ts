@@ -5,10 +5,11 @@ import type { ConfigInput } from './schema.js';
 import { MapContext, type KeywordTable } from './keepalived-ctx.js';
 import { GLOBAL_DEFS, type GlobalDefs } from './keepalived-global.js';
 import { mapVirtualServer } from './keepalived-lvs.js';
+import { parseGroup, type GroupDraft } from './keepalived-vsg.js';
 import { parseKeepalivedFile, type KeepalivedDiagnostic, type Pos, type Statement } from './keepalived-parse.js';
 import {
-  finishInstance, finishScript, newInstance, syncGroup, TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT,
-  type FileDraft, type InstanceDraft, type ScriptDraft,
+  finishInstance, finishScript, finishSyncGroup, newInstance, newSyncGroup, syncMemberTracking, TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT,
+  VRRP_SYNC_GROUP, type FileDraft, type InstanceDraft, type ScriptDraft, type SyncGroupDraft,
 } from './keepalived-vrrp.js';
 
 export type { KeepalivedDiagnostic, Pos } from './keepalived-parse.js';
@@ -54,8 +55,10 @@ interface Top {
   instances: InstanceDraft[];
   scripts: ScriptDraft[];
   files: FileDraft[];
-  virtualServers: { name: string; vs: NonNullable<ConfigInput['virtualServers']>[string] }[];
-  vsNames: Set<string>;
+  /** virtual_server blocks, mapped once every virtual_server_group is known (a group may be defined after its use). */
+  vsStatements: Statement[];
+  groups: Map<string, GroupDraft>;
+  syncGroups: SyncGroupDraft[];
 }
 
 function named(s: Statement, top: Top): string | undefined {
@@ -73,7 +76,7 @@ const trackFile = (s: Statement, top: Top): void => {
   top.files.push(d);
 };
 
-const STATIC = 'vrrpd configures no static addresses, routes or rules: keep them in the system\'s network configuration';
+const STATIC = 'vrrpd configures no static addresses, routes or rules (the director would lack them): keep them in the system\'s network configuration';
 
 export const TOP_LEVEL: KeywordTable<Top> = {
   handlers: {
@@ -100,19 +103,27 @@ export const TOP_LEVEL: KeywordTable<Top> = {
     },
     track_file: trackFile,
     vrrp_track_file: trackFile,
-    vrrp_sync_group: (s, top) => syncGroup(top.ctx, s),
-    virtual_server: (s, top) => {
-      const r = mapVirtualServer(top.ctx, s, top.vsNames);
-      if (r) top.virtualServers.push(r);
+    vrrp_sync_group: (s, top) => {
+      const name = named(s, top);
+      if (name === undefined) return;
+      const g = newSyncGroup(top.ctx, s, name);
+      top.ctx.at(g.path, s);
+      top.ctx.dispatch(top.ctx.needBlock(s), VRRP_SYNC_GROUP, g, 'vrrp_sync_group');
+      top.syncGroups.push(g);
     },
+    virtual_server: (s, top) => { top.vsStatements.push(s); },
+    virtual_server_group: (s, top) => {
+      const g = parseGroup(top.ctx, s);
+      if (!g) return;
+      const prev = top.groups.get(g.name);
+      if (prev) top.ctx.error(s, `a second virtual_server_group "${g.name}" (the first is at line ${prev.stmt.line})`);
+      top.groups.set(g.name, g);
+    },
+    net_namespace: (s, top) => GLOBAL_DEFS.handlers.net_namespace!(s, top.globals),
   },
   ignored: {
-    virtual_server_group: 'virtual server groups are not supported; a "virtual_server group NAME" is not imported',
-    static_ipaddress: STATIC, static_routes: STATIC, static_rules: STATIC,
-    track_group: 'track groups belong to static addresses, which vrrpd does not configure',
-    linkbeat_interfaces: 'vrrpd follows link state through netlink',
-    interface_up_down_delays: 'link changes take effect at once (no debouncing)',
-    garp_group: 'per-interface GARP spacing is not supported; the global vrrp_garp_interval applies',
+    linkbeat_interfaces: 'vrrpd follows link state through netlink (a link that goes down is seen either way)',
+    garp_group: 'per-interface GARP spacing is not supported; the global vrrp_garp_interval applies (spacing, not which router holds the address)',
     vrrp_track_process: 'process tracking is not supported (an instance that tracks one is refused)',
     bfd_instance: 'BFD is not supported (an instance that tracks one is refused)',
     SSL: 'SSL_GET checks use the system\'s default TLS settings',
@@ -124,7 +135,9 @@ export const TOP_LEVEL: KeywordTable<Top> = {
     child_wait_time: 'vrrpd is one process',
   },
   refused: {
-    net_namespace: 'run vrrpd inside the namespace instead (ip netns exec, or systemd NetworkNamespacePath=)',
+    static_ipaddress: STATIC, static_routes: STATIC, static_rules: STATIC,
+    track_group: 'track groups watch static addresses, routes and rules, which vrrpd does not configure',
+    interface_up_down_delays: 'link changes take effect at once in vrrpd (no debouncing): failover would come sooner',
   },
 };
 
@@ -137,7 +150,7 @@ export async function parseKeepalivedConfig(path: string, opts: KeepalivedOption
   });
   const ctx = new MapContext(strict);
   for (const d of parsed.diagnostics) ctx.diagnostics.push(strict ? { ...d, severity: 'error' } : d);
-  const top: Top = { ctx, globals: { ctx }, instances: [], scripts: [], files: [], virtualServers: [], vsNames: new Set() };
+  const top: Top = { ctx, globals: { ctx }, instances: [], scripts: [], files: [], vsStatements: [], groups: new Map(), syncGroups: [] };
   ctx.dispatch(parsed.statements, TOP_LEVEL, top, 'the top level');
   const config = assemble(top);
   return { ok: !ctx.diagnostics.some((d) => d.severity === 'error'), config, diagnostics: ctx.diagnostics, positions: ctx.positions };
@@ -156,11 +169,15 @@ function assemble(top: Top): ConfigInput {
   };
   const scripts = lastOf(top.scripts, 'vrrp_script');
   const files = lastOf(top.files, 'track_file');
-  const tracked = (pick: (i: InstanceDraft) => { name: string }[]) => new Set(top.instances.flatMap((i) => pick(i).map((r) => r.name)));
+  const syncGroups = syncGroupsOf(top, scripts, files);
+  const tracked = (pick: (i: InstanceDraft | SyncGroupDraft) => { name: string }[]) =>
+    new Set([...top.instances, ...top.syncGroups].flatMap((i) => pick(i).map((r) => r.name)));
   const usedScripts = tracked((i) => i.trackScripts);
   const usedFiles = tracked((i) => i.trackFiles);
   const config: ConfigInput = g.routerId !== undefined ? { global: { routerId: g.routerId }, instances: {} } : { instances: {} };
+  if (g.netNamespace !== undefined) (config.global ??= {} as NonNullable<ConfigInput['global']>).netNamespace = g.netNamespace;
   for (const d of top.instances) config.instances[d.name] = finishInstance(d, g, new Set(scripts.keys()), new Set(files.keys()));
+  if (Object.keys(syncGroups).length) config.syncGroups = syncGroups;
   const trackScripts: NonNullable<ConfigInput['trackScripts']> = {};
   for (const [name, d] of scripts) {
     if (usedScripts.has(name)) trackScripts[name] = finishScript(d);
@@ -174,9 +191,43 @@ function assemble(top: Top): ConfigInput {
   }
   if (Object.keys(trackFiles).length) config.trackFiles = trackFiles;
   const sync = syncDaemon(top);
-  if (sync) config.ipvs = { syncDaemon: sync };
-  if (top.virtualServers.length) config.virtualServers = Object.fromEntries(top.virtualServers.map((v) => [v.name, v.vs]));
+  if (sync || g.timeouts) config.ipvs = { ...(g.timeouts ? { timeouts: timeoutsOf(g.timeouts) } : {}), ...(sync ? { syncDaemon: sync } : {}) };
+  const used = new Set<string>();
+  const vss = top.vsStatements.flatMap((s) => mapVirtualServer(ctx, s, used, top.groups));
+  if (vss.length) config.virtualServers = Object.fromEntries(vss.map((v) => [v.name, v.vs]));
   return config;
+}
+
+function timeoutsOf(t: NonNullable<GlobalDefs['timeouts']>): NonNullable<NonNullable<ConfigInput['ipvs']>['timeouts']> {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, `${v}s`]));
+}
+
+/**
+ * vrrp_sync_group: members must exist and belong to one group (keepalived ignores an unknown member or a second
+ * group with a warning; vrrpd refuses: that member would fail over on its own). Members' weighted tracking is
+ * dropped as keepalived drops it, unless sync_group_tracking_weight.
+ */
+function syncGroupsOf(top: Top, scripts: Map<string, ScriptDraft>, files: Map<string, FileDraft>): NonNullable<ConfigInput['syncGroups']> {
+  const { ctx } = top;
+  const out: Record<string, unknown> = {};
+  const owner = new Map<string, SyncGroupDraft>();
+  for (const gr of top.syncGroups) {
+    if (Object.hasOwn(out, gr.name)) ctx.error(gr.stmt, `a second vrrp_sync_group "${gr.name}"`);
+    if (!gr.members.length) ctx.error(gr.stmt, `vrrp_sync_group ${gr.name} has no group { } of instances`);
+    for (const m of gr.members) {
+      const inst = top.instances.find((i) => i.name === m.name);
+      const prev = owner.get(m.name);
+      if (!inst) ctx.error(m.stmt, `no vrrp_instance "${m.name}" (a member of sync group ${gr.name})`, 'vrrp_sync_group');
+      else if (prev && prev !== gr) ctx.error(m.stmt, `vrrp_instance ${m.name} is already in sync group ${prev.name} (line ${prev.stmt.line}): an instance is in one group`, 'vrrp_sync_group');
+      else {
+        owner.set(m.name, gr);
+        if (!gr.keepWeights) syncMemberTracking(inst, gr.name, (n) => scripts.get(n)?.out.weight, (n) => files.get(n)?.out.weight);
+      }
+    }
+    if (gr.members.length === 1) ctx.warn(gr.stmt, `sync group ${gr.name} has one instance (keepalived warns the same): it moves alone`, 'vrrp_sync_group');
+    out[gr.name] = finishSyncGroup(gr, new Set(scripts.keys()), new Set(files.keys()));
+  }
+  return out as NonNullable<ConfigInput['syncGroups']>;
 }
 
 /** global lvs_sync_daemon, or keepalived 1.x's lvs_sync_daemon_interface in an instance; sync id defaults to the VRID. */
