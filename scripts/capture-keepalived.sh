@@ -185,9 +185,11 @@ ka_cmd() {
 #   secs=N              seconds to keep capturing after MASTER is entered
 #   filter=EXPR         tcpdump filter
 #   ka=bookworm|trixie  which Debian's keepalived to run (default bookworm)
+#   forwarding=1        IPv6 forwarding on in namespace A (keepalived then sets
+#                       the Router flag in its unsolicited NAs)
 capture() {
     local name=$1; shift
-    local mode=normal iface=eth1 linktype="" secs=4 ka=bookworm
+    local mode=normal iface=eth1 linktype="" secs=4 ka=bookworm forwarding=0
     local filter='ip proto 112 or ip6 proto 112 or arp'
     local kv
     for kv in "$@"; do
@@ -198,6 +200,7 @@ capture() {
             secs=*) secs=${kv#*=} ;;
             filter=*) filter=${kv#*=} ;;
             ka=*) ka=${kv#*=} ;;
+            forwarding=*) forwarding=${kv#*=} ;;
             *) echo "bad option $kv" >&2; return 1 ;;
         esac
     done
@@ -209,6 +212,9 @@ capture() {
     ka_cmd "$ka"
 
     setup_ns
+    if [ "$forwarding" = 1 ]; then
+        ip netns exec "$NSA" sysctl -qw net.ipv6.conf.all.forwarding=1
+    fi
     # (always via ip netns exec: the trixie wrapper bind-mounts /etc/keepalived,
     # which must only ever happen in that private mount namespace)
     timeout 20 ip netns exec "$NSA" "${KA[@]}" --version 2>&1 | head -n 1 |
@@ -369,6 +375,9 @@ vrrp_instance VI_6 {
     }
 }
 EOF
+    # 7b. the same with IPv6 forwarding on in namespace A (a router: NA R flag)
+    sed 's/kacap-v3-ipv6/kacap-v3-ipv6-router/; s/^# v3-ipv6:/# v3-ipv6-router:/' \
+        "$OUT/v3-ipv6.conf" >"$OUT/v3-ipv6-router.conf"
     # 8. v2 captured on the "any" device (cooked capture)
     write_v4 v2-sll 2 1 '' '        192.168.1.250'
     cp "$OUT/v2-sll.conf" "$OUT/v2-sll1.conf"
@@ -389,6 +398,8 @@ run() {
         v2-prio0) capture v2-prio0 mode=prio0 secs=3 ;;
         v3-ipv6) capture v3-ipv6 \
             filter='ip6 proto 112 or (icmp6 and ip6[40] == 136)' ;;
+        v3-ipv6-router) capture v3-ipv6-router forwarding=1 \
+            filter='ip6 proto 112 or (icmp6 and ip6[40] == 136)' ;;
         v2-sll) capture v2-sll iface=any secs=3 ;;
         v2-sll1) capture v2-sll1 iface=any linktype=LINUX_SLL secs=3 ;;
         *) echo "unknown capture $1" >&2; return 1 ;;
@@ -397,7 +408,7 @@ run() {
 
 gen_configs
 ALL=(v2 v2-pass v3 v3-100ms v3-unicast v3-unicast-oldchksum v2-unicast
-     v2-prio0 v3-ipv6 v2-sll v2-sll1)
+     v2-prio0 v3-ipv6 v3-ipv6-router v2-sll v2-sll1)
 [ -n "${KA_NO_TRIXIE:-}" ] || ALL+=(v3-nopseudo v3-ka233)
 if [ $# -gt 0 ]; then ALL=("$@"); fi
 for c in "${ALL[@]}"; do

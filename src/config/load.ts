@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { configSchema, type Config, type ConfigInput, type InstanceSettings } from './schema.js';
 import { isKeepalivedConfig, parseKeepalivedConfig, positionOf, type KeepalivedDiagnostic } from './keepalived.js';
 import { desiredTable, IpvsConfigError } from '../ipvs/reconcile.js';
+import { expandSyncGroups, syncGroupChecks } from './sync-groups.js';
 
 export interface ConfigIssue {
   file: string;
@@ -213,12 +214,12 @@ export function parseConfig(text: string, file: string): LoadResult {
       errors.push({ file, ...locate(doc, lc, path), path: path.join('.'), message: issue });
     }
   }
-  for (const c of crossChecks(parsed.data)) {
+  for (const c of [...crossChecks(parsed.data), ...syncGroupChecks(parsed.data)]) {
     const issue = { file, ...locate(doc, lc, c.path), path: c.path.join('.'), message: c.message };
     (c.warning ? warnings : errors).push(issue);
   }
   if (errors.length) return { ok: false, errors };
-  return { ok: true, config: parsed.data, warnings };
+  return { ok: true, config: expandSyncGroups(parsed.data), warnings };
 }
 
 export async function loadConfig(file: string): Promise<LoadResult> {

@@ -152,6 +152,20 @@ export const instanceSchema = z.strictObject({
   strictAddressCheck: z.boolean().default(false),
 });
 
+/**
+ * A VRRP sync group (keepalived vrrp_sync_group): the member instances move together. One member's
+ * FAULT puts the others in FAULT, one member leaving MASTER takes the others to BACKUP, and a member
+ * becomes MASTER only when every member can. The group's tracking applies to every member.
+ */
+export const syncGroupSchema = z.strictObject({
+  instances: z.array(z.string().min(1)).min(1),
+  /** Group notify scripts: `any` gets GROUP name state 0 (keepalived's generic notify for groups). */
+  notify: notifySchema.optional(),
+  trackInterfaces: z.array(trackInterface).default([]),
+  trackScripts: z.array(weighted(z.string().min(1))).default([]),
+  trackFiles: z.array(weighted(z.string().min(1))).default([]),
+});
+
 const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
 
 /** A health check of a real server (keepalived HTTP_GET / SSL_GET / TCP_CHECK / MISC_CHECK). */
@@ -268,12 +282,18 @@ export const configSchema = z.strictObject({
     metricsListen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9650 or [::1]:9650').optional(),
     /** Group allowed to use the control socket (mode 0660); root only (0600) when absent. */
     controlGroup: z.string().optional(),
+    /**
+     * Run the whole daemon inside this named network namespace (/run/netns/NAME, as `ip netns add`
+     * creates it): setns(2) before any socket is opened (keepalived net_namespace).
+     */
+    netNamespace: z.string().regex(/^(?!\.\.?$)[^/\s\0]{1,255}$/, 'a network namespace name as `ip netns` shows it (no "/")').optional(),
   }).prefault({}),
   ipvs: ipvsSchema.prefault({}),
   virtualServers: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), virtualServerSchema).default({}),
   trackScripts: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackScriptSchema).default({}),
   trackFiles: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackFileSchema).default({}),
   instances: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an instance name of letters, digits, "_", "-", "."'), instanceSchema),
+  syncGroups: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a group name of letters, digits, "_", "-", "."'), syncGroupSchema).default({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -285,3 +305,4 @@ export type NotifySettings = z.output<typeof notifySchema>;
 export type VirtualServer = z.output<typeof virtualServerSchema>;
 export type RealServer = VirtualServer['realServers'][number];
 export type SchedulerFlag = (typeof SCHEDULER_FLAGS)[number];
+export type SyncGroup = z.output<typeof syncGroupSchema>;

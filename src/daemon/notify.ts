@@ -7,7 +7,8 @@ import { runScript } from './scripts.js';
 export class Notifier {
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly instance: string, private readonly log: Logger) {}
+  /** kind GROUP: a sync group's scripts (keepalived passes GROUP name state 0). */
+  constructor(private readonly instance: string, private readonly log: Logger, private readonly kind: 'INSTANCE' | 'GROUP' = 'INSTANCE') {}
 
   /** Queue the scripts for one state change; never awaited by the VRRP path. */
   notify(settings: NotifySettings | undefined, state: VrrpState | 'STOP', priority: number): void {
@@ -15,12 +16,12 @@ export class Notifier {
     const specific = { MASTER: settings.master, BACKUP: settings.backup, FAULT: settings.fault, STOP: settings.stop, INIT: undefined }[state];
     const jobs: [string, string[]][] = [];
     if (specific) jobs.push([specific, []]);
-    // keepalived's generic notify: INSTANCE name state priority.
-    if (settings.any) jobs.push([settings.any, ['INSTANCE', this.instance, state, String(priority)]]);
+    // keepalived's generic notify: INSTANCE name state priority, or GROUP name state 0.
+    if (settings.any) jobs.push([settings.any, [this.kind, this.instance, state, String(this.kind === 'GROUP' ? 0 : priority)]]);
     for (const [cmd, args] of jobs) {
       this.chain = this.chain.then(async () => {
         const r = await runScript(cmd, args, settings.timeout);
-        if (r.ok) this.log.debug({ instance: this.instance, state, script: cmd, ms: r.ms }, 'notify script done');
+        if (r.ok) this.log.debug({ [this.kind === 'GROUP' ? 'group' : 'instance']: this.instance, state, script: cmd, ms: r.ms }, 'notify script done');
         else this.log.warn({ instance: this.instance, state, script: cmd, code: r.code, signal: r.signal, timedOut: r.timedOut, stderr: r.stderr }, 'notify script failed');
       });
     }

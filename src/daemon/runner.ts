@@ -40,7 +40,8 @@ export interface Runner {
 }
 
 /** A runner for one instance; throws (nothing applied yet) when an interface is missing. */
-export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], links: Link[], now: number, log: Logger): Runner {
+/** syncGroup: the group the instance is in (config/sync-groups.ts groupOfInstance), if any. */
+export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], links: Link[], now: number, log: Logger, syncGroup?: string): Runner {
   const byName = (n: string) => links.find((l) => l.name === n);
   const link = byName(s.interface);
   if (!link) throw new Error(`instance ${name}: interface ${s.interface} does not exist`);
@@ -53,7 +54,7 @@ export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], li
     if (!l) throw new Error(`instance ${name}: VIP ${v.address} device ${dev} does not exist`);
     vips.push({ vip: v, dev, ifindex: l.index, mac: l.mac });
   }
-  const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'));
+  const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'), syncGroup);
   return {
     name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, now),
     vips, advertDsts: advertDestinations(s, family), ipId: 0, queue: Promise.resolve(), yieldWaiters: [],

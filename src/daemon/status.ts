@@ -36,9 +36,10 @@ export function primaryAddress(addrs: Addr[], ifindex: number, family: 4 | 6): s
   return pick?.address ?? null;
 }
 
-export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6, primary: string): InstanceConfig {
+export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6, primary: string, syncGroup?: string): InstanceConfig {
   return {
     name,
+    ...(syncGroup !== undefined ? { syncGroup } : {}),
     vrid: s.vrid,
     version: s.version,
     family,

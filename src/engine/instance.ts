@@ -3,6 +3,7 @@ import { authDataFor, type Advert } from '../protocol/advert.js';
 import { canonicalAddress, compareAddresses } from '../protocol/addr.js';
 import type { DropReason } from '../protocol/drop.js';
 import { csToMs, earliest, masterDownIntervalMs, skewTimeMs } from './timers.js';
+import { syncFaultSource } from './sync-group.js';
 import type {
   Action, AnnounceCause, EngineEvent, InstanceConfig, InstanceState, TransitionReason, VrrpState,
 } from './types.js';
@@ -49,6 +50,7 @@ export function initialState(cfg: InstanceConfig, now: number): InstanceState {
     garpRefreshTimer: null,
     holdUntil: null,
     downCause: 'no-master',
+    wantsMaster: false,
     held: false,
     yieldStartedAt: null,
     lowerMasterSince: null,
@@ -276,6 +278,7 @@ function onAdvert(d: Draft, adv: Advert, src: string, ttl: number, unicast: bool
       s.masterDownTimer = now + masterDownInterval(d);
       s.downCause = 'master-silent';
       if (prio >= eff) s.lowerMasterSince = null;
+      s.wantsMaster = false; // a master we accept: a sync-group member no longer wants MASTER
       if (s.yieldStartedAt !== null) {
         d.out.push({ type: 'yieldOutcome', outcome: 'taken-over', by: src, afterMs: now - s.yieldStartedAt });
         s.yieldStartedAt = null;
@@ -345,20 +348,60 @@ function onTick(d: Draft): void {
       }
     }
     if (s.state === 'BACKUP' && s.masterDownTimer !== null && s.masterDownTimer <= now) {
-      const cause = s.downCause;
-      const detail = {
-        'no-master': 'no advert within Master_Down_Interval of starting',
-        'master-silent': `no advert from ${s.master ?? 'the master'} within Master_Down_Interval`,
-        'master-resigned': 'master sent priority 0; Skew_Time elapsed',
-        'preempt': `preempting lower-priority master ${s.master ?? ''}`.trim(),
-        'yield-reclaim': 'yielded, but no other router took over',
-        'initial-state': 'configured initial state MASTER; no better master within one interval',
-      }[cause];
-      becomeMaster(d, cause, detail);
+      if (cfg.syncGroup !== undefined) {
+        wantMaster(d);
+        continue;
+      }
+      becomeMaster(d, s.downCause, downDetail(s));
       continue;
     }
     break;
   }
+}
+
+function downDetail(s: InstanceState): string {
+  return {
+    'no-master': 'no advert within Master_Down_Interval of starting',
+    'master-silent': `no advert from ${s.master ?? 'the master'} within Master_Down_Interval`,
+    'master-resigned': 'master sent priority 0; Skew_Time elapsed',
+    'preempt': `preempting lower-priority master ${s.master ?? ''}`.trim(),
+    'yield-reclaim': 'yielded, but no other router took over',
+    'initial-state': 'configured initial state MASTER; no better master within one interval',
+  }[s.downCause];
+}
+
+// ---- sync groups (keepalived vrrp_sync_group; the coordinator is engine/sync-group.ts) ----
+
+/**
+ * The Master_Down_Timer fired on a sync-group member: it wants MASTER but stays BACKUP until every
+ * member can (keepalived vrrp_sync_can_goto_master). The timer is re-armed, as keepalived does, so a
+ * member that waits long keeps a live deadline; a master's advert we accept cancels the want.
+ */
+function wantMaster(d: Draft): void {
+  d.s.masterDownTimer = d.now + masterDownInterval(d);
+  if (d.s.wantsMaster) return;
+  d.s.wantsMaster = true;
+  d.out.push({ type: 'wantMaster', cause: d.s.downCause });
+}
+
+/** Every member of the group can be MASTER: a waiting member becomes MASTER for its own reason. */
+function onSyncMaster(d: Draft): void {
+  if (d.s.state !== 'BACKUP' || !d.s.wantsMaster) return;
+  d.s.wantsMaster = false;
+  becomeMaster(d, d.s.downCause, `${downDetail(d.s)}; sync group ${d.cfg.syncGroup ?? ''} ready`);
+}
+
+/**
+ * Another member left MASTER: follow it to BACKUP (keepalived vrrp_sync_backup). Unlike keepalived we
+ * send priority 0 first, as on a yield: the peer's member takes over in Skew_Time, not
+ * Master_Down_Interval, which shortens the time the group's VIPs are split between the routers.
+ */
+function onSyncBackup(d: Draft, detail: string): void {
+  if (d.s.state !== 'MASTER') return;
+  sendAdvert(d, 0);
+  d.s.master = null;
+  d.s.masterPriority = null;
+  becomeBackup(d, 'sync-backup', `sync group ${d.cfg.syncGroup ?? ''}: ${detail}`, 'master-silent');
 }
 
 function setFault(d: Draft, source: string, active: boolean): void {
@@ -469,6 +512,16 @@ export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: 
     case 'reconfigure':
       onReconfigure(d);
       break;
+    case 'syncMaster':
+      onSyncMaster(d);
+      break;
+    case 'syncBackup':
+      onSyncBackup(d, ev.detail ?? 'another member left MASTER');
+      break;
+    case 'syncFault':
+      // keepalived vrrp_sync_fault: the other members go to FAULT too (priority 0 if MASTER).
+      if (cfg.syncGroup !== undefined) setFault(d, syncFaultSource(cfg.syncGroup), ev.active);
+      break;
     case 'resume':
       if (d.s.held) {
         d.s.held = false;
@@ -477,6 +530,7 @@ export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: 
       }
       break;
   }
+  if (d.s.state !== 'BACKUP') d.s.wantsMaster = false; // only a BACKUP waits for its group
   return { state: d.s, actions: d.out };
 }
 

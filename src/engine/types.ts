@@ -45,6 +45,12 @@ export interface InstanceConfig {
   /** Drop adverts whose address list differs from ours (keepalived does); otherwise count and accept. */
   strictAddressCheck: boolean;
   garp: GarpSchedule;
+  /**
+   * The sync group this instance belongs to (keepalived vrrp_sync_group). When set, a fired
+   * Master_Down_Timer does not make it MASTER: it answers 'wantMaster' and waits for 'syncMaster'
+   * (see engine/sync-group.ts).
+   */
+  syncGroup?: string;
 }
 
 export type EngineEvent =
@@ -63,7 +69,13 @@ export type EngineEvent =
   | { type: 'yield'; holdMs: number | null }
   | { type: 'resume' }
   /** The config passed with this step replaces the previous one (reload): applied live, no transition. */
-  | { type: 'reconfigure' };
+  | { type: 'reconfigure' }
+  /** Sync group: every member can be MASTER; a member that wants MASTER becomes it now. */
+  | { type: 'syncMaster' }
+  /** Sync group: another member left MASTER; a MASTER member follows it to BACKUP. */
+  | { type: 'syncBackup'; detail?: string }
+  /** Sync group: another member is (no longer) in FAULT; this member is held in FAULT meanwhile. */
+  | { type: 'syncFault'; active: boolean; detail?: string };
 
 export type AnnounceCause = 'become-master' | 'master-delay' | 'refresh' | 'lower-priority';
 export type Hook = 'master' | 'backup' | 'fault' | 'stop';
@@ -80,6 +92,7 @@ export type TransitionReason =
   | 'higher-priority' //         MASTER → BACKUP (RFC 5798 §6.4.3)
   | 'equal-priority-greater-address' // MASTER → BACKUP (RFC 5798 §6.4.3)
   | 'yield' //                   MASTER → BACKUP on request
+  | 'sync-backup' //             MASTER → BACKUP, another member of the sync group left MASTER
   | 'fault' //                   → FAULT
   | 'fault-cleared' //           FAULT → BACKUP
   | 'shutdown'; //               → INIT
@@ -101,7 +114,9 @@ export type Action =
   | { type: 'yieldRefused'; detail: string }
   | { type: 'holdEnded'; cause: 'expired' | 'resume' }
   | { type: 'priorityChanged'; from: number; to: number }
-  | { type: 'addressMismatch'; src: string; theirs: string[]; ours: readonly string[] };
+  | { type: 'addressMismatch'; src: string; theirs: string[]; ours: readonly string[] }
+  /** Sync group member: the Master_Down_Timer fired; MASTER waits for 'syncMaster' (every member ready). */
+  | { type: 'wantMaster'; cause: InstanceState['downCause'] };
 
 export interface Counters {
   advertsSent: number;
@@ -138,6 +153,8 @@ export interface InstanceState {
   readonly holdUntil: number | null;
   /** Why the Master_Down_Timer is running; it names the transition when it fires. */
   readonly downCause: 'no-master' | 'master-silent' | 'master-resigned' | 'preempt' | 'yield-reclaim' | 'initial-state';
+  /** Sync group member: its Master_Down_Timer fired and it waits for the group (keepalived wantstate MASTER). */
+  readonly wantsMaster: boolean;
   /** Held back after a yield: accept any master, do not preempt. */
   readonly held: boolean;
   /** A yield waiting for its outcome: when it started. */

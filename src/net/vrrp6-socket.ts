@@ -33,6 +33,11 @@ export interface Vrrp6SocketOptions {
   maxPacket?: number;
 }
 
+/** <linux/in6.h> IPV6_TCLASS (not in the addon's constant table; the Linux value is fixed ABI). */
+export const IPV6_TCLASS = 67;
+/** Traffic class of our adverts: CS6 "network control", as keepalived and our IPv4 TOS (0xc0). */
+export const VRRP_TCLASS = 0xc0;
+
 const CONTROL_ROOM = 256;
 /** Datagrams read per readable event before yielding to the loop (the poll is level-triggered, so it fires again). */
 const BATCH = 64;
@@ -57,6 +62,7 @@ export class Vrrp6Socket {
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_UNICAST_HOPS, VRRP_TTL);
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_MULTICAST_LOOP, 0);
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_MULTICAST_IF, this.ifindex);
+      native.setsockopt(fd, c.IPPROTO_IPV6, IPV6_TCLASS, VRRP_TCLASS);
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_JOIN_GROUP, ipv6Mreq(VRRP_MCAST_V6, this.ifindex));
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_RECVHOPLIMIT, 1);
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_RECVPKTINFO, 1);

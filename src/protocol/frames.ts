@@ -53,10 +53,12 @@ export function gratuitousArp(srcMac: string, vip: string): Uint8Array {
 
 /**
  * Unsolicited Neighbor Advertisement for an IPv6 VIP (RFC 4861 §7.2.6): from the VIP to ff02::1,
- * hop limit 255, Override set, Solicited clear, Router as the caller says (keepalived: the
- * interface's forwarding setting), with the Target Link-Layer Address option.
+ * hop limit 255, Solicited clear, Override set, with the Target Link-Layer Address option, and the
+ * Router flag set: RFC 5798 §6.4.2 asks for R on every VIP's NA (the virtual router is a router;
+ * a client using the VIP as its gateway keeps it as one). keepalived sets R only when the host's
+ * IPv6 forwarding is on; with forwarding on its frames equal ours byte for byte.
  */
-export function unsolicitedNa(srcMac: string, vip: string, router = false): Uint8Array {
+export function unsolicitedNa(srcMac: string, vip: string): Uint8Array {
   const mac = mustMac(srcMac);
   const ip = must(vip, 6);
   const icmpLen = 32;
@@ -74,7 +76,7 @@ export function unsolicitedNa(srcMac: string, vip: string, router = false): Uint
   f.set(ALL_NODES, ip6 + 24);
   const icmp = ip6 + 40;
   f[icmp] = 136; // Neighbor Advertisement
-  f[icmp + 4] = (router ? 0x80 : 0) | 0x20; // R, S=0, O=1
+  f[icmp + 4] = 0x80 | 0x20; // R=1, S=0, O=1 (RFC 5798 §6.4.2)
   f.set(ip, icmp + 8);
   f[icmp + 24] = 2; // Target Link-Layer Address
   f[icmp + 25] = 1; // length in units of 8 bytes

@@ -4,6 +4,7 @@ import { decodeAdvert, encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../pro
 import { addressToBytes } from '../protocol/addr.js';
 import { VrrpInstance } from '../engine/instance.js';
 import type { Action, EngineEvent, InstanceConfig } from '../engine/types.js';
+import { SyncGroupCoordinator, type GroupAction } from '../engine/sync-group.js';
 
 /** Deterministic PRNG (mulberry32) so every scenario is reproducible. */
 export function rng(seed: number): () => number {
@@ -66,6 +67,10 @@ export class Segment {
   loss: number;
   delivered = 0;
   lost = 0;
+  /** Sync groups: one coordinator per group per host, over that host's member routers. */
+  readonly groups: { coord: SyncGroupCoordinator; routers: Router[] }[] = [];
+  readonly groupLog: { at: number; action: GroupAction }[] = [];
+  private settling = false;
 
   constructor(opts: SegmentOptions = {}) {
     this.random = rng(opts.seed ?? 1);
@@ -85,13 +90,42 @@ export class Segment {
     return r;
   }
 
-  /** Feed an event to a router now and execute its actions. */
+  /** Feed an event to a router now and execute its actions; then let its sync group (if any) settle. */
   send(r: Router | string, ev: EngineEvent): Action[] {
     const router = typeof r === 'string' ? this.router(r) : r;
     if (!router.alive) return [];
     const actions = router.instance.step(this.now, ev);
     for (const a of actions) this.execute(router, a);
+    if (!this.settling) this.settleGroups(router);
     return actions;
+  }
+
+  /**
+   * A sync group on one host: the routers are that host's member instances (their configs carry
+   * syncGroup = name; the coordinator knows them by instance name, config.name). The daemon does the
+   * same with its runners.
+   */
+  syncGroup(name: string, routerNames: string[]): SyncGroupCoordinator {
+    const routers = routerNames.map((n) => this.router(n));
+    const coord = new SyncGroupCoordinator({ name, members: routers.map((r) => r.config.name) });
+    this.groups.push({ coord, routers });
+    return coord;
+  }
+
+  private settleGroups(router: Router): void {
+    const g = this.groups.find((x) => x.routers.includes(router));
+    if (!g) return;
+    this.settling = true;
+    try {
+      const byName = new Map(g.routers.map((r) => [r.config.name, r]));
+      const actions = g.coord.settle(
+        () => new Map(g.routers.map((r) => [r.config.name, r.instance.state])),
+        (d) => { this.send(byName.get(d.member)!, d.event); },
+      );
+      for (const action of actions) this.groupLog.push({ at: this.now, action });
+    } finally {
+      this.settling = false;
+    }
   }
 
   /** A reload on one router: new settings applied live, actions executed. */

@@ -141,6 +141,18 @@ describe.skipIf(skip)('sockets in network namespaces (root)', () => {
     expect(got).toMatchObject({ src: 'fe80::a2', dst: 'ff02::12', hopLimit: 255 });
   });
 
+  it('IPv6 VRRP adverts leave with traffic class 0xc0 (CS6), read off the wire with AF_PACKET', async () => {
+    const rx = new Child(NS_B, ['ip6-vrrp-frame', IF]);
+    children.push(rx);
+    expect(await rx.next()).toEqual({ ready: true });
+    await new Promise((r) => setTimeout(r, 300));
+    once(NS_A, ['vrrp6-send', IF, '3101ff0100010cb2fe800000000000000000000000000001', '']);
+    const got = await rx.next();
+    expect(got, JSON.stringify(got)).toMatchObject({ trafficClass: 0xc0, hopLimit: 255 });
+    // Version 6, traffic class c0 (the flow label after it is the kernel's, auto_flowlabels).
+    expect((got.frame as string).slice(28, 31)).toBe('6c0');
+  });
+
   it('AF_PACKET: A sends a broadcast ARP frame, B receives it unchanged', async () => {
     const mac = (m: string) => m.replaceAll(':', '');
     const frame = 'ffffffffffff' + mac(MAC_A) + '0806' + '0001080006040001' + mac(MAC_A) + 'ac106301' +

@@ -118,9 +118,31 @@ describe('keepalived GARP and NA frames', async () => {
     const vips = ['192.168.1.250', '192.168.1.100', '192.168.1.99'];
     arps.forEach((f, i) => expect(hex(gratuitousArp('02:00:00:00:01:51', vips[i % 3]!))).toBe(hex(f.subarray(0, 42))));
   });
-  it('our unsolicited NA equals keepalived\'s byte for byte (v3-ipv6.pcap)', () => {
+  it('our unsolicited NA equals keepalived\'s byte for byte with forwarding on (v3-ipv6-router.pcap): Router flag set', () => {
+    const nas = frames('v3-ipv6-router', (d) => d[12] === 0x86 && d[13] === 0xdd && d[20] === 58 && d[54] === 136);
+    expect(nas).toHaveLength(5);
+    for (const f of nas) {
+      expect(f[58]).toBe(0xa0); // R and O (RFC 5798 §6.4.2)
+      expect(hex(unsolicitedNa('02:00:00:00:01:51', 'fd00:1::250'))).toBe(hex(f));
+    }
+  });
+  it('keepalived\'s IPv6 adverts carry traffic class 0xc0 (CS6), its NAs 0 (our socket sets IPV6_TCLASS to match: test/net)', () => {
+    for (const name of ['v3-ipv6', 'v3-ipv6-router']) {
+      const v6 = frames(name, (d) => d[12] === 0x86 && d[13] === 0xdd);
+      const tclass = (d: Uint8Array) => ((d[14]! & 0x0f) << 4) | (d[15]! >> 4);
+      expect(v6.filter((d) => d[20] === 112).map(tclass)).toEqual([0xc0, 0xc0, 0xc0, 0xc0, 0xc0]);
+      expect(v6.filter((d) => d[20] === 58).map(tclass)).toEqual([0, 0, 0, 0, 0]);
+    }
+  });
+  it('keepalived without forwarding (v3-ipv6.pcap) clears R; ours differs in that bit and the checksum only', () => {
     const nas = frames('v3-ipv6', (d) => d[12] === 0x86 && d[13] === 0xdd && d[20] === 58 && d[54] === 136);
     expect(nas).toHaveLength(5);
-    for (const f of nas) expect(hex(unsolicitedNa('02:00:00:00:01:51', 'fd00:1::250'))).toBe(hex(f));
+    const ours = unsolicitedNa('02:00:00:00:01:51', 'fd00:1::250');
+    for (const f of nas) {
+      expect(f[58]).toBe(0x20); // O only
+      const diff = [...ours.keys()].filter((i) => ours[i] !== f[i]);
+      expect(diff.every((i) => i === 58 || i === 56 || i === 57)).toBe(true); // flags byte, ICMPv6 checksum
+      expect(diff).toContain(58);
+    }
   });
 });
