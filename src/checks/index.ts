@@ -43,7 +43,7 @@ const keyOf = (service: string, address: string, port: number): string =>
 
 /** The port a check connects to: check.port, else the server's, else the service's; null when there is none. */
 export function checkPort(vs: VirtualServer, rs: RealServer): number | null {
-  const check = rs.check;
+  const check = rs.checks[0];
   if (check && check.type !== 'misc' && check.port !== undefined) return check.port;
   if (rs.port !== 0) return rs.port;
   if (vs.fwmark === undefined && vs.port !== undefined && vs.port !== 0) return vs.port;
@@ -53,7 +53,7 @@ export function checkPort(vs: VirtualServer, rs: RealServer): number | null {
 /** The loop spec and probe of one real server's check (null: no check, always healthy). */
 export function planCheck(service: string, vs: VirtualServer, rs: RealServer, options: HealthCheckOptions = {}):
   { spec: LoopSpec; probe: Probe; fingerprint: unknown } | null {
-  const check = rs.check;
+  const check = rs.checks[0];
   if (!check) return null;
   const address = canonicalAddress(rs.address) ?? rs.address;
   const base = { service, address, port: rs.port, delayLoop: vs.delayLoop };

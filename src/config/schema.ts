@@ -168,36 +168,163 @@ export const syncGroupSchema = z.strictObject({
 
 const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
 
-/** A health check of a real server (keepalived HTTP_GET / SSL_GET / TCP_CHECK / MISC_CHECK). */
-const checkSchema = z.discriminatedUnion('type', [
+/** keepalived's hex strings ("Ab12f 3 456": pairs of hex digits, a lone digit before a space or the end is one byte). */
+const HEX_RE = /^[ \t]*[0-9a-fA-F][ \t0-9a-fA-F]*$/;
+const HEX_MASK_RE = /^[ \t]*[0-9a-fA-FxX][ \t0-9a-fA-FxX]*$/;
+const hexString = z.string().regex(HEX_RE, 'hex bytes, e.g. "01 02 ab" or "0102ab"');
+const hexMaskString = z.string().regex(HEX_MASK_RE, 'hex bytes, "x" for a nibble that may be anything, e.g. "01 xx ab"');
+
+const port = z.number().int().min(1).max(65535);
+
+/** What every checker shares: when it runs (keepalived delay_loop, warmup, alpha). */
+const timingFields = {
+  /** Pause between rounds; default the virtual server's delayLoop (keepalived per-checker delay_loop). */
+  delayLoop: duration.optional(),
+  /** A random delay, up to this, before the first attempt (keepalived warmup); none by default. */
+  warmup: duration.optional(),
+  /** Starts failed until its first pass; default the virtual server's alpha (keepalived alpha). */
+  alpha: z.boolean().optional(),
+};
+
+/** What every network checker shares: where it connects (connect_ip, bindto), how long it waits, its retries. */
+const netFields = (retries: number, delayBeforeRetry: number) => ({
+  ...timingFields,
+  /** The address probed; default the real server's (keepalived connect_ip). */
+  address: ipAddress.optional(),
+  /** Source address of the probe (keepalived bindto); default: chosen by the kernel. */
+  sourceAddress: ipAddress.optional(),
+  connectTimeout: duration.default(5000),
+  retries: z.number().int().min(0).max(100).default(retries),
+  delayBeforeRetry: duration.default(delayBeforeRetry),
+});
+
+const REGEX_OPTIONS = ['caseless', 'multiline', 'dotall', 'utf'] as const;
+
+const httpUrl = z.strictObject({
+  path: z.string().startsWith('/'),
+  /** MD5 of the body, as genhash prints it. */
+  digest: z.string().regex(/^[0-9a-fA-F]{32}$/, 'an MD5 hex digest (32 hex digits)').optional(),
+  status: z.number().int().min(100).max(599).optional(),
+  /** The body must match this regular expression (JavaScript syntax; keepalived url regex). */
+  regex: z.string().min(1).optional(),
+  /** Inverts regex: a match fails the check (keepalived regex_no_match). */
+  regexNoMatch: z.boolean().default(false),
+  /** keepalived regex_options that have a JavaScript equivalent: caseless (i), multiline (m), dotall (s), utf (u). */
+  regexOptions: z.array(z.enum(REGEX_OPTIONS)).default([]),
+  /** The match may start no earlier than this byte of the body (keepalived regex_min_offset). */
+  regexMinOffset: z.number().int().min(0).optional(),
+  /** The match must start at or before this byte of the body (keepalived regex_max_offset). */
+  regexMaxOffset: z.number().int().min(0).optional(),
+}).superRefine((u, ctx) => {
+  if (u.regex === undefined) {
+    if (u.regexNoMatch || u.regexOptions.length || u.regexMinOffset !== undefined || u.regexMaxOffset !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'regexNoMatch, regexOptions and the regex offsets need a regex' });
+    }
+    return;
+  }
+  try {
+    new RegExp(u.regex, regexFlags(u.regexOptions));
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path: ['regex'], message: `not a valid regular expression: ${(e as Error).message}` });
+  }
+  if (u.regexMinOffset !== undefined && u.regexMaxOffset !== undefined && u.regexMinOffset > u.regexMaxOffset) {
+    ctx.addIssue({ code: 'custom', path: ['regexMinOffset'], message: 'regexMinOffset is beyond regexMaxOffset: the check could never pass' });
+  }
+});
+
+/** JavaScript RegExp flags for keepalived's regex_options. */
+export function regexFlags(options: readonly (typeof REGEX_OPTIONS)[number][]): string {
+  const f: Record<(typeof REGEX_OPTIONS)[number], string> = { caseless: 'i', multiline: 'm', dotall: 's', utf: 'u' };
+  return options.map((o) => f[o]).join('');
+}
+
+export const DNS_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA', 'RRSIG', 'DNSKEY'] as const;
+
+/**
+ * A health check of a real server (keepalived HTTP_GET / SSL_GET / TCP_CHECK / MISC_CHECK / DNS_CHECK / UDP_CHECK /
+ * PING_CHECK / SMTP_CHECK / FILE_CHECK).
+ */
+export const checkSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.enum(['http', 'https']),
-    /** url { path digest status_code }: one or more. */
-    urls: z.array(z.strictObject({
-      path: z.string().startsWith('/'),
-      /** MD5 of the body, as genhash prints it. */
-      digest: z.string().regex(/^[0-9a-fA-F]{32}$/, 'an MD5 hex digest (32 hex digits)').optional(),
-      status: z.number().int().min(100).max(599).optional(),
-    })).min(1),
-    port: z.number().int().min(1).max(65535).optional(),
-    connectTimeout: duration.default(5000),
-    retries: z.number().int().min(0).max(100).default(3),
-    delayBeforeRetry: duration.default(3000),
+    /** url { path digest status_code regex }: one or more. */
+    urls: z.array(httpUrl).min(1),
+    port: port.optional(),
+    ...netFields(3, 3000),
     virtualHost: z.string().optional(),
   }),
   z.strictObject({
     type: z.literal('tcp'),
-    port: z.number().int().min(1).max(65535).optional(),
-    connectTimeout: duration.default(5000),
-    retries: z.number().int().min(0).max(100).default(1),
-    delayBeforeRetry: duration.default(1000),
+    port: port.optional(),
+    ...netFields(1, 1000),
   }),
   z.strictObject({
     type: z.literal('misc'),
     script: command,
     timeout: duration.default(5000),
+    ...timingFields,
   }),
-]);
+  /** keepalived DNS_CHECK: a query over UDP; any answer with RCODE 0 (NOERROR) passes. */
+  z.strictObject({
+    type: z.literal('dns'),
+    port: port.optional(),
+    ...netFields(3, 0),
+    /** Default the checker's delay loop (keepalived). */
+    delayBeforeRetry: duration.optional(),
+    /** The query type (keepalived `type`, default SOA). */
+    queryType: z.enum(DNS_TYPES).default('SOA'),
+    /** The name asked for (keepalived `name`, default the root "."). */
+    name: z.string().min(1).max(253).regex(/^(\.|([^.\s]{1,63}\.)*[^.\s]{1,63}\.?)$/, 'a domain name like "www.example.com" or "."').default('.'),
+    /** vrrpd extension: every one of these addresses must be in the answer's A/AAAA records. */
+    expect: z.array(ipAddress).optional(),
+  }),
+  /** keepalived UDP_CHECK: a datagram is sent; an ICMP error fails; with requireReply a fitting reply must come back. */
+  z.strictObject({
+    type: z.literal('udp'),
+    port: port.optional(),
+    ...netFields(1, 1000),
+    /** Bytes sent (keepalived payload); default 32 bytes of filler. */
+    payload: hexString.optional(),
+    /** A reply must arrive within connectTimeout (keepalived require_reply); otherwise silence passes. */
+    requireReply: z.boolean().default(false),
+    /** The reply's first bytes must be these (x: any nibble); compared up to the shorter length (keepalived). */
+    replyData: hexMaskString.optional(),
+    minReplyLength: z.number().int().min(0).max(65535).default(0),
+    maxReplyLength: z.number().int().min(0).max(65535).default(255),
+  }),
+  /** keepalived PING_CHECK: an ICMP/ICMPv6 echo request; the matching echo reply within connectTimeout passes. */
+  z.strictObject({
+    type: z.literal('ping'),
+    ...netFields(1, 1000),
+  }),
+  /** keepalived SMTP_CHECK: banner 220, HELO -> 250, QUIT. */
+  z.strictObject({
+    type: z.literal('smtp'),
+    port: port.optional(),
+    ...netFields(1, 1000),
+    /** The HELO argument (keepalived helo_name). */
+    heloName: z.string().min(1).regex(/^\S+$/, 'one word (no spaces)').default('smtpchecker.keepalived.org'),
+  }),
+  /**
+   * keepalived FILE_CHECK (with its track_file): the number in the file times weight is added to the real server's
+   * weight; weight 0: any non-zero number fails the server (reverse: zero fails it). Re-read when the file changes.
+   */
+  z.strictObject({
+    type: z.literal('file'),
+    file: z.string().min(1).startsWith('/', 'an absolute path'),
+    weight: z.number().int().min(-2147483647).max(2147483647).default(1),
+    /** The number counts negatively (keepalived `weight N reverse`). */
+    reverse: z.boolean().default(false),
+  }),
+]).superRefine((c, ctx) => {
+  if (c.type !== 'udp') return;
+  if (c.replyData !== undefined && !c.requireReply) ctx.addIssue({ code: 'custom', path: ['replyData'], message: 'replyData needs requireReply: true' });
+  if (c.minReplyLength > c.maxReplyLength) {
+    ctx.addIssue({ code: 'custom', path: ['minReplyLength'], message: `minReplyLength ${c.minReplyLength} > maxReplyLength ${c.maxReplyLength}: the check could never pass` });
+  }
+});
+
+export type Check = z.output<typeof checkSchema>;
 
 const realServerSchema = z.strictObject({
   address: ipAddress,
@@ -208,10 +335,15 @@ const realServerSchema = z.strictObject({
   forwarding: z.enum(['dr', 'nat', 'tun']).optional(),
   upperThreshold: z.number().int().min(0).default(0),
   lowerThreshold: z.number().int().min(0).default(0),
+  /** Health checks: the server is healthy only while every one passes (keepalived: all its checkers). */
+  checks: z.array(checkSchema).default([]),
+  /** Shorthand for a one-element `checks`. */
   check: checkSchema.optional(),
   /** Overrides the service's inhibitOnFailure for this server. */
   inhibitOnFailure: z.boolean().optional(),
-});
+}).superRefine((rs, ctx) => {
+  if (rs.check && rs.checks.length) ctx.addIssue({ code: 'custom', path: ['check'], message: 'give either check or checks (a list), not both' });
+}).transform(({ check, ...rs }) => ({ ...rs, checks: check ? [check] : rs.checks }));
 
 /** IP_VS_SVC_F_SCHED1..3 by name, as ipvsadm -b spells them (sh-*, mh-* are aliases of flag-1 / flag-2). */
 export const SCHEDULER_FLAGS = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port', 'flag-1', 'flag-2', 'flag-3'] as const;
@@ -254,6 +386,8 @@ export const virtualServerSchema = z.strictObject({
   quorumDown: command.optional(),
   /** quorumDown also runs when the service is removed (keepalived omega). */
   omega: z.boolean().default(false),
+  /** Real servers start failed until their checks first pass (keepalived alpha); default they start healthy. */
+  alpha: z.boolean().default(false),
 });
 
 export const ipvsSchema = z.strictObject({
