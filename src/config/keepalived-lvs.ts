@@ -71,7 +71,6 @@ const CHECK_REFUSED: Record<string, string> = {
 
 
 const CHECK_TIMING = {
-  delay_loop: timing('delayLoop', 'seconds'),
   connect_timeout: timing('connectTimeout', 'seconds'),
   retry: timing('retries', 'int'),
   nb_get_retry: timing('retries', 'int'),
@@ -87,6 +86,7 @@ const connectPort = (s: Statement, c: CheckDraft): void => {
 export const HTTP_CHECK: KeywordTable<CheckDraft> = {
   handlers: {
     ...CHECK_TIMING,
+    delay_loop: timing('delayLoop', 'seconds'),
     connect_port: connectPort,
     virtualhost: (s, c) => { c.virtualHost = c.ctx.arg(s); c.ctx.extra(s, 1); c.ctx.at(`${c.path}.virtualHost`, s); },
     url: (s, c) => {
@@ -132,7 +132,7 @@ export const HTTP_CHECK: KeywordTable<CheckDraft> = {
 };
 
 export const TCP_CHECK: KeywordTable<CheckDraft> = {
-  handlers: { ...CHECK_TIMING, connect_port: connectPort },
+  handlers: { ...CHECK_TIMING, delay_loop: timing('delayLoop', 'seconds'), connect_port: connectPort },
   ignored: GENERIC_CHECK_IGNORED,
   refused: CHECK_REFUSED,
 };
@@ -141,7 +141,7 @@ export const MISC_CHECK: KeywordTable<CheckDraft> = {
   handlers: {
     misc_path: (s, c) => { c.script = c.ctx.command(s); c.ctx.at(`${c.path}.script`, s); },
     misc_timeout: (s, c) => { c.timeout = c.ctx.int(s); c.ctx.extra(s, 1); c.ctx.at(`${c.path}.timeout`, s); },
-    delay_loop: CHECK_TIMING.delay_loop,
+    delay_loop: timing('delayLoop', 'seconds'),
     retry: CHECK_TIMING.retry,
     delay_before_retry: CHECK_TIMING.delay_before_retry,
   },
@@ -177,6 +177,7 @@ export const REAL_SERVER: KeywordTable<RsDraft> = {
     uthreshold: (s, r) => { r.out.upperThreshold = r.ctx.int(s); r.ctx.extra(s, 1); r.ctx.at(`${r.path}.upperThreshold`, s); },
     lthreshold: (s, r) => { r.out.lowerThreshold = r.ctx.int(s); r.ctx.extra(s, 1); r.ctx.at(`${r.path}.lowerThreshold`, s); },
     virtualhost: (s, r) => { r.virtualHost = r.ctx.arg(s); r.ctx.extra(s, 1); },
+    delay_loop: timing('delayLoop', 'seconds'),
     inhibit_on_failure: (s, r) => {
       const b = r.ctx.bool(s);
       if (b !== undefined) r.out.inhibitOnFailure = b;
@@ -316,7 +317,7 @@ function nameOf(s: Statement, used: Set<string>): string {
   const a = s.args.map((t) => t.text);
   const proto = s.block?.find((e) => e.keyword === 'protocol')?.args[0]?.text.toLowerCase();
   let base = a[0] === 'fwmark' ? `fwm-${a[1] ?? ''}` : `vs-${(a[0] ?? '').replace(/[^A-Za-z0-9_.-]/g, '_')}${a[1] ? `-${a[1]}` : ''}`;
-  if (proto && proto !== 'tcp' && a[0] !== 'fwmark') base += `-${proto}`;
+  if (proto && proto !== 'tcp') base += `-${proto}`;
   return unique(base, used);
 }
 

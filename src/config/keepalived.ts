@@ -111,7 +111,7 @@ export const TOP_LEVEL: KeywordTable<Top> = {
       top.ctx.dispatch(top.ctx.needBlock(s), VRRP_SYNC_GROUP, g, 'vrrp_sync_group');
       top.syncGroups.push(g);
     },
-    virtual_server: (s, top) => { top.vsStatements.push(s); },
+    virtual_server: (s, top) => { top.ctx.skipBlock(s); top.vsStatements.push(s); },
     virtual_server_group: (s, top) => {
       const g = parseGroup(top.ctx, s);
       if (!g) return;
