@@ -128,6 +128,15 @@ function setGarp(key: keyof InstanceDraft['garp'], how: 'seconds' | 'int') {
   };
 }
 
+/** keepalived reads an address up to a "/" or "-" (inet_stosockaddr): "10.0.0.1/24" is 10.0.0.1. The same, with a warning. */
+function bareAddress(ctx: MapContext, s: Statement, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const cut = text.search(/[/-]/);
+  if (cut < 0) return text;
+  ctx.warn(s, `"${text}": the address is ${text.slice(0, cut)} (keepalived drops the "${text.slice(cut)}" part too)`);
+  return text.slice(0, cut);
+}
+
 const REFUSE_VMAC = 'VMACs/ipvlans: vrrpd puts the VIPs on the interface with its own MAC';
 const REFUSE_TRACK = 'vrrpd cannot track it, and ignoring it would change the election (priority or FAULT)';
 
@@ -180,15 +189,15 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
         } else d.ctx.warn(e, 'unknown keyword in authentication; ignored');
       }
     },
-    mcast_src_ip: (s, d) => { d.sourceAddress = d.ctx.arg(s); d.ctx.extra(s, 1); d.ctx.at(`${d.path}.sourceAddress`, s); },
+    mcast_src_ip: (s, d) => { d.sourceAddress = bareAddress(d.ctx, s, d.ctx.arg(s)); d.ctx.extra(s, 1); d.ctx.at(`${d.path}.sourceAddress`, s); },
     unicast_src_ip: (s, d) => VRRP_INSTANCE.handlers.mcast_src_ip!(s, d),
     unicast_peer: (s, d) => {
       d.ctx.extra(s, 0);
       for (const e of d.ctx.needBlock(s)) {
         d.ctx.noBlock(e);
-        if (e.args.length) d.ctx.warn(e, `peer options ignored (min_ttl/max_ttl: vrrpd does not filter unicast adverts by TTL): ${e.args.map((t) => t.text).join(' ')}`);
+        if (e.args.length) d.ctx.error(e, `not supported: peer options ${e.args.map((t) => t.text).join(' ')} (vrrpd does not filter unicast adverts by TTL or source)`);
         d.ctx.at(`${d.path}.unicastPeers.${d.unicastPeers.length}`, e);
-        d.unicastPeers.push(e.keyword);
+        d.unicastPeers.push(bareAddress(d.ctx, e, e.keyword)!);
       }
     },
     v3_checksum_as_v2: (s, d) => {

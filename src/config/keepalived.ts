@@ -34,6 +34,8 @@ export interface KeepalivedResult {
   diagnostics: KeepalivedDiagnostic[];
   /** Dotted config path -> where the keepalived file sets it. */
   positions: Map<string, Pos>;
+  /** Per source file (the config and what it includes): its settings (statements), in reading order. */
+  settings: Map<string, Pos[]>;
 }
 
 const KEEPALIVED_TOP = /^(global_defs|vrrp_instance|vrrp_script|vrrp_sync_group|virtual_server|virtual_server_group|track_file|vrrp_track_file|vrrp_track_process|static_ipaddress|static_routes|static_rules|include[rmwba]?|net_namespace|bfd_instance|garp_group|linkbeat_interfaces)\b/;
@@ -153,7 +155,37 @@ export async function parseKeepalivedConfig(path: string, opts: KeepalivedOption
   const top: Top = { ctx, globals: { ctx }, instances: [], scripts: [], files: [], vsStatements: [], groups: new Map(), syncGroups: [] };
   ctx.dispatch(parsed.statements, TOP_LEVEL, top, 'the top level');
   const config = assemble(top);
-  return { ok: !ctx.diagnostics.some((d) => d.severity === 'error'), config, diagnostics: ctx.diagnostics, positions: ctx.positions };
+  const settings = new Map<string, Pos[]>();
+  const walk = (list: Statement[]): void => {
+    for (const st of list) {
+      const mine = settings.get(st.file) ?? settings.set(st.file, []).get(st.file)!;
+      mine.push({ file: st.file, line: st.line, col: st.col });
+      if (st.block) walk(st.block);
+    }
+  };
+  walk(parsed.statements);
+  return { ok: !ctx.diagnostics.some((d) => d.severity === 'error'), config, diagnostics: ctx.diagnostics, positions: ctx.positions, settings };
+}
+
+/**
+ * Per source file: how many settings (statements) were carried over, refused (an error on their line) and warned
+ * about (a warning, no error). A line with several statements counts each.
+ */
+export function importSummary(r: Pick<KeepalivedResult, 'settings' | 'diagnostics'>): { file: string; carried: number; refused: number; warned: number }[] {
+  const out: { file: string; carried: number; refused: number; warned: number }[] = [];
+  for (const [file, list] of r.settings) {
+    const sev = new Map<number, 'error' | 'warning'>();
+    for (const d of r.diagnostics) if (d.file === file && (d.severity === 'error' || !sev.has(d.line))) sev.set(d.line, d.severity);
+    let refused = 0;
+    let warned = 0;
+    for (const p of list) {
+      const v = sev.get(p.line);
+      if (v === 'error') refused++;
+      else if (v === 'warning') warned++;
+    }
+    out.push({ file, carried: list.length - refused - warned, refused, warned });
+  }
+  return out;
 }
 
 function assemble(top: Top): ConfigInput {

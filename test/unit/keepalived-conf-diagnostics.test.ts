@@ -83,6 +83,7 @@ ${inst('  use_vmac\n')}`;
       '10:5 bogus_rs: unknown keyword in real_server; ignored',
       '12:7 bogus_check: unknown keyword in HTTP_GET; ignored',
       '15:9 bogus_url: unknown keyword in url; ignored',
+      '7:1 protocol: no protocol: UDP, as keepalived 2.2 defaults (write "protocol TCP" for TCP)',
     ]);
   });
 });
