@@ -127,6 +127,10 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
       g.ctx.extra(s, 1);
       g.ctx.at('global.netNamespace', s);
     },
+    vrrp_skip_check_adv_addr: (s, g) => {
+      // keepalived checks every advert's address list by default (vrrpd: strictAddressCheck); skipping is refused.
+      if (g.ctx.bool(s) !== false) g.ctx.error(s, 'not supported: vrrpd checks the address list of every advert (keepalived\'s default); skipping it for the same master is not');
+    },
     vrrp_mcast_group4: (s, g) => {
       if (g.ctx.arg(s) !== '224.0.0.18') g.ctx.error(s, 'not supported: vrrpd sends and listens on 224.0.0.18 only');
     },
@@ -165,8 +169,6 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
     vrrp_garp_extra_if: 'no periodic GARPs on interfaces other than the instances\' own',
     vrrp_lower_prio_no_advert: 'vrrpd always answers a lower-priority advert at once (RFC 9568, keepalived\'s default)',
     vrrp_higher_prio_send_advert: 'vrrpd does not advertise before yielding to a higher priority',
-    vrrp_check_unicast_src: 'unicast adverts are not filtered by source address',
-    vrrp_skip_check_adv_addr: 'vrrpd checks advert address lists as strictAddressCheck says (default: log and accept)',
     vrrp_strict: 'strict mode is not a vrrpd setting; vrrpd applies its own RFC checks',
     log_unknown_vrids: 'adverts for unknown VRIDs are counted in the metrics and logged at debug',
     vmac_prefix: 'VMACs are not supported',
@@ -178,6 +180,7 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
     shutdown_script_timeout: 'run it from the systemd unit (ExecStopPost=)',
   },
   refused: {
+    vrrp_check_unicast_src: 'vrrpd does not filter unicast adverts by source: an advert keepalived drops would be heard',
     net_namespace_ipvs: 'IPVS in another namespace than VRRP: vrrpd programs IPVS where it runs',
     lvs_flush: 'vrrpd never flushes IPVS (services it does not configure stay): run "ipvsadm -C" before vrrpd starts (systemd ExecStartPre=)',
     vrrp_startup_delay: 'vrrpd starts its instances at once: without the delay it could take MASTER before the links are up',

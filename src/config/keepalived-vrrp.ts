@@ -236,6 +236,9 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
       const v = d.ctx.arg(s)?.toLowerCase();
       if (v !== '224.0.0.18' && v !== 'ff02::12') d.ctx.error(s, 'not supported: vrrpd uses the VRRP groups 224.0.0.18 / ff02::12');
     },
+    skip_check_adv_addr: (s, d) => {
+      if (d.ctx.bool(s) !== false) d.ctx.error(s, 'not supported: vrrpd checks the address list of every advert (keepalived\'s default); skipping it for the same master is not');
+    },
     down_timer_adverts: (s, d) => {
       if (d.ctx.int(s) !== 3) d.ctx.error(s, 'not supported: vrrpd uses the RFC Master_Down_Interval of 3 adverts plus skew');
     },
@@ -254,8 +257,6 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
     accept: 'vrrpd installs no firewall rules: VIPs always accept traffic (keepalived\'s default)',
     no_accept: 'vrrpd installs no firewall rules: VIPs always accept traffic',
     strict_mode: 'strict mode is not a vrrpd setting; vrrpd applies its own RFC checks',
-    skip_check_adv_addr: 'vrrpd checks advert address lists as strictAddressCheck says (default: log and accept)',
-    check_unicast_src: 'unicast adverts are not filtered by source address',
     unicast_fault_no_peer: 'a vrrpd instance without unicast peers uses multicast',
     unicast_ttl: 'the advert TTL is not configurable in vrrpd',
     old_unicast_checksum: 'vrrpd sends the current v3 unicast checksum (keepalived peers accept both) and accepts both on receive',
@@ -272,6 +273,7 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
     virtual_rules: 'vrrpd does not add policy rules on MASTER; the MASTER would lack them',
     auth_hmac: 'HMAC advert authentication (peers would drop vrrpd\'s adverts)',
     vrf: 'VRF binding of unicast instances',
+    check_unicast_src: 'vrrpd does not filter unicast adverts by source: an advert keepalived drops would be heard',
   },
 };
 
@@ -291,7 +293,8 @@ export function finishInstance(d: InstanceDraft, g: GlobalDefs, scripts: Set<str
   if (d.nopreempt && preempt === false && state === 'MASTER') {
     ctx.warn(d.nopreempt, 'nopreempt does not work with "state MASTER" (keepalived warns the same): use state BACKUP');
   }
-  const out: Partial<InstanceIn> = { interface: d.interface, vrid: d.vrid, version, priority, state };
+  // keepalived drops an advert whose address list differs from its own (vrrp.c vrrp_check_packet): so does vrrpd here.
+  const out: Partial<InstanceIn> = { interface: d.interface, vrid: d.vrid, version, priority, state, strictAddressCheck: true };
   if (!preempt) out.preempt = false;
   if (d.preemptDelay && d.preemptDelay.sec > 0) {
     if (!preempt) ctx.warn(d.preemptDelay.stmt, 'preempt_delay has no effect with nopreempt: dropped, as keepalived does');

@@ -128,8 +128,6 @@ export const TOP_LEVEL: KeywordTable<Top> = {
     garp_group: 'per-interface GARP spacing is not supported; the global vrrp_garp_interval applies (spacing, not which router holds the address)',
     vrrp_track_process: 'process tracking is not supported (an instance that tracks one is refused)',
     bfd_instance: 'BFD is not supported (an instance that tracks one is refused)',
-    SSL: 'SSL_GET checks use the system\'s default TLS settings',
-    net_namespace_ipvs: 'IPVS global settings are not part of the vrrpd config',
     namespace_with_ipsets: 'vrrpd installs no firewall rules',
     instance: 'one vrrpd per config file (pid files: systemd)',
     use_pid_dir: 'one vrrpd per config file (pid files: systemd)',
@@ -140,6 +138,8 @@ export const TOP_LEVEL: KeywordTable<Top> = {
     static_ipaddress: STATIC, static_routes: STATIC, static_rules: STATIC,
     track_group: 'track groups watch static addresses, routes and rules, which vrrpd does not configure',
     interface_up_down_delays: 'link changes take effect at once in vrrpd (no debouncing): failover would come sooner',
+    net_namespace_ipvs: 'IPVS in another namespace than VRRP: vrrpd programs IPVS where it runs',
+    SSL: 'TLS client settings (CA, certificate, key) of SSL_GET checks: vrrpd checks with the system defaults, so a check could judge differently',
   },
 };
 

@@ -36,6 +36,8 @@ function normalize(c: Config): Config {
   const x = structuredClone(c);
   delete x.global.routerId;
   for (const vs of Object.values(x.virtualServers)) delete vs.instance;
+  // keepalived checks advert address lists (strictAddressCheck: true); the YAML samples keep vrrpd's default.
+  for (const i of Object.values(x.instances)) i.strictAddressCheck = false;
   return x;
 }
 

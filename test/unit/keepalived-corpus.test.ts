@@ -91,7 +91,7 @@ describe('feature configs', () => {
     expect(web.realServers[1]!.checks[0]).toMatchObject({ type: 'http', retries: 2, delayBeforeRetry: 2000, connectTimeout: 3000 });
     expect(c.virtualServers['vs-203.0.113.10-5060-udp']).toMatchObject({ protocol: 'udp', onePacket: true, persistenceEngine: 'sip' });
     // unicast_src_ip / unicast_peer with a prefix: the address, with a warning (keepalived's inet_stosockaddr drops it too)
-    expect(r.warnings.map((w) => `${w.line} ${w.path}: ${w.message}`)).toEqual([
+    expect(r.warnings!.map((w) => `${w.line} ${w.path}: ${w.message}`)).toEqual([
       '34 unicast_src_ip: "203.0.113.2/24": the address is 203.0.113.2 (keepalived drops the "/24" part too)',
       '36 203.0.113.3/24: "203.0.113.3/24": the address is 203.0.113.3 (keepalived drops the "/24" part too)',
     ]);
