@@ -1,6 +1,7 @@
 // Lint rules; the second block is the wall around the pure core (no Node I/O, no clock, no timers).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { floorsPlugin } from './eslint-floors.js';
 
 const nodeBuiltins = [
   'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs',
@@ -27,8 +28,15 @@ export default tseslint.config(
     },
   },
   {
-    // The pure core: codec and state machine. Time is an argument, effects are returned actions.
-    files: ['src/protocol/**/*.ts', 'src/engine/**/*.ts', 'src/sim/**/*.ts'],
+    // The floors of src/ (eslint-floors.js): imports only go down, never up or sideways.
+    files: ['src/**/*.ts'],
+    plugins: { floors: floorsPlugin },
+    rules: { 'floors/no-upward-import': 'error' },
+  },
+  {
+    // The pure core: codec, state machine, and the cores of the check loop and the track script.
+    // Time is an argument, effects are returned actions.
+    files: ['src/protocol/**/*.ts', 'src/engine/**/*.ts', 'src/sim/**/*.ts', 'src/checks/core.ts', 'src/daemon/track-core.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: nodeBuiltins.flatMap((m) => [

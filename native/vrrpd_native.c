@@ -16,6 +16,7 @@
 #include <time.h>
 #include <stdint.h>
 #include <math.h>
+#include <sched.h>
 
 #define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
 
@@ -196,6 +197,15 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   int fd;
   if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
   if (close(fd) < 0 && errno != EINTR) return throw_errno(env, "close", errno);
+  return NULL;
+}
+
+/* setns(2): move the calling thread (the main thread: libuv's threadpool keeps its namespaces) into the namespace fd refers to. */
+static napi_value js_setns(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int fd, nstype;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &nstype)) return NULL;
+  if (setns(fd, nstype) < 0) return throw_errno(env, "setns", errno);
   return NULL;
 }
 
@@ -399,6 +409,7 @@ static napi_value make_constants(napi_env env) {
   CONST(NETLINK_EXT_ACK); CONST(NETLINK_CAP_ACK);
   CONST(MSG_DONTWAIT); CONST(MSG_TRUNC); CONST(MSG_CTRUNC); CONST(MSG_DONTROUTE);
   CONST(ETH_P_ARP); CONST(ETH_P_IP); CONST(ETH_P_IPV6); CONST(ETH_P_ALL);
+  CONST(CLONE_NEWNET);
   napi_value v;
   CHECK(napi_create_int32(env, (int32_t)sizeof(size_t), &v));
   CHECK(napi_set_named_property(env, c, "sizeof_size_t", v));
@@ -415,6 +426,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "recvmsg", NULL, js_recvmsg, NULL, NULL, NULL, napi_enumerable, NULL },
     { "poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setns", NULL, js_setns, NULL, NULL, NULL, napi_enumerable, NULL },
     { "ifNameToIndex", NULL, js_if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL },
     { "timerfdCreate", NULL, js_timerfd_create, NULL, NULL, NULL, napi_enumerable, NULL },
     { "timerfdSet", NULL, js_timerfd_set, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -10,13 +10,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-/** What a handler may touch of the process: lets handlers run in-process in tests. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** The whole of standard input. */
-  readStdin(): Promise<Uint8Array>;
-}
+import type { CliIo } from './cli-io.js';
+export type { CliIo } from './cli-io.js';
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -76,9 +71,12 @@ const SOCKET_OPT = `  --socket PATH   control socket of the daemon (default /run
 const CONTROL_EXITS = `Exit codes: 0 done; 1 the daemon refused or the outcome was not the one asked for;
             2 usage error; 3 the daemon cannot be reached.`;
 
-const FORMAT_OPT = `  --format FORMAT     yaml, keepalived (keepalived.conf syntax, mapped as \`vrrpd import\` does)
-                      or auto (default: keepalived when the file looks like it)
-  --strict            keepalived input: keywords vrrpd does not support are errors, not warnings`;
+const FORMAT_OPT = `  --format FORMAT     yaml, keepalived (keepalived.conf syntax, mapped as \`vrrpd import\` does),
+                      ldirectord (ldirectord.cf), ipvsadm (ipvsadm -S output or a script running
+                      ipvsadm) or auto (default: detected from the file's lines). ldirectord and
+                      ipvsadm input without instances runs a standalone director (no VRRP); ipvsadm
+                      rules have no health checks (said at start)
+  --strict            keepalived/ldirectord/ipvsadm input: keywords vrrpd ignores are errors too`;
 
 const RUN_HELP = `Usage: vrrpd run -f FILE [--format FORMAT] [--strict] [--no-ipvs] [--socket PATH] [--log-level LEVEL]
 
@@ -164,6 +162,15 @@ Exit codes: 0 valid (warnings may be printed); 1 invalid; 2 usage error.
 `;
 
 const IMPORT_HELP = `Usage: vrrpd import -f FILE [--strict] [--include-root DIR]
+       vrrpd import [-f] FILE --format ldirectord|ipvsadm|heartbeat [--strict]
+
+--format ldirectord / ipvsadm: prints the YAML for an ldirectord.cf or ipvsadm rules (ipvsadm -S
+output or a shell script; commands other than ipvsadm are skipped with a warning naming them, a VIP
+they add is printed as a hint). docs/ldirectord-keywords.md and docs/ipvsadm-options.md list what
+maps to what. --format heartbeat: FILE is ha.cf, haresources and authkeys are read beside it; prints
+one YAML document per node (the node haresources prefers gets the higher priority; the ldirectord
+resource becomes virtualServersFrom), with notes on timing (Master_Down_Interval vs deadtime) and
+authkeys (no VRRP equivalent).
 
 Reads a keepalived configuration (keepalived.conf syntax and the files it includes) and prints
 the equivalent vrrpd YAML config on standard output. A header comment names FILE and lists every
@@ -176,7 +183,7 @@ config and each file it includes) a last stderr line counts its settings:
 
 Options:
   -f, --file FILE     the keepalived.conf (a lone FILE argument is still accepted)
-
+  --format F          keepalived (default), ldirectord, ipvsadm or heartbeat
   --strict            keywords vrrpd does not support are errors, not warnings
   --include-root DIR  look absolute include paths up under DIR (a config copied from another
                       host); by default an absolute include path is used as it is
@@ -184,10 +191,12 @@ Exit codes: 0 imported (warnings also go to stderr); 1 errors (printed on stderr
             2 usage error.
 `;
 
-/** --format of run and check: undefined when the value is not one of the three. */
-function formatOption(values: OptionValues): 'yaml' | 'keepalived' | 'auto' | undefined {
+const FORMATS = ['yaml', 'keepalived', 'ldirectord', 'ipvsadm', 'auto'] as const;
+
+/** --format of run and check: undefined when the value is not one of FORMATS. */
+function formatOption(values: OptionValues): (typeof FORMATS)[number] | undefined {
   const f = values.format ?? 'auto';
-  return f === 'yaml' || f === 'keepalived' || f === 'auto' ? f : undefined;
+  return (FORMATS as readonly unknown[]).includes(f) ? f as (typeof FORMATS)[number] : undefined;
 }
 
 const RELOAD_HELP = `Usage: vrrpd reload [--socket PATH]
@@ -227,7 +236,7 @@ export const COMMANDS: Record<string, Command> = {
       }
       const format = formatOption(values);
       if (format === undefined) {
-        io.stderr('vrrpd check: --format is yaml, keepalived or auto\n');
+        io.stderr(`vrrpd check: --format is ${FORMATS.join(', ')}\n`);
         return EXIT_USAGE;
       }
       const { loadAnyConfig, formatIssue } = await import('./config/load.js');
@@ -239,7 +248,12 @@ export const COMMANDS: Record<string, Command> = {
         return EXIT_FAILED;
       }
       for (const w of r.warnings) io.stderr(`${formatIssue(w)} (warning)\n`);
-      if (values.quiet !== true) io.stdout(`${file}: valid, ${Object.keys(r.config.instances).length} instance(s)\n`);
+      for (const n of r.notes ?? []) io.stderr(`note: ${n}\n`);
+      if (values.quiet !== true) {
+        const ni = Object.keys(r.config.instances).length;
+        const standalone = ni === 0 ? `, standalone director (no VRRP): ${Object.keys(r.config.virtualServers).length} virtual server(s)` : '';
+        io.stdout(`${file}: valid, ${ni} instance(s)${standalone}\n`);
+      }
       return EXIT_OK;
     },
   },
@@ -255,7 +269,7 @@ export const COMMANDS: Record<string, Command> = {
       }
       const format = formatOption(values);
       if (format === undefined) {
-        io.stderr('vrrpd run: --format is yaml, keepalived or auto\n');
+        io.stderr(`vrrpd run: --format is ${FORMATS.join(', ')}\n`);
         return EXIT_USAGE;
       }
       const { runDaemon } = await import('./daemon.js');
@@ -299,11 +313,17 @@ export const COMMANDS: Record<string, Command> = {
   import: {
     summary: 'Print the vrrpd YAML config equivalent to a keepalived.conf (warnings for what does not carry over)',
     help: IMPORT_HELP,
-    options: { file: { type: 'string', short: 'f' }, strict: { type: 'boolean' }, 'include-root': { type: 'string' } },
+    options: { file: { type: 'string', short: 'f' }, strict: { type: 'boolean' }, 'include-root': { type: 'string' }, format: { type: 'string' } },
     async run(values, positionals, io) {
       const file = typeof values.file === 'string' ? values.file : positionals[0];
       if (file === undefined || positionals.length > (typeof values.file === 'string' ? 0 : 1)) {
         io.stderr('vrrpd import: -f FILE is required (one file)\n');
+        return EXIT_USAGE;
+      }
+      const fmt = values.format ?? 'keepalived';
+      if (fmt === 'ldirectord' || fmt === 'ipvsadm' || fmt === 'heartbeat') return importOther(file, fmt, values.strict === true, io);
+      if (fmt !== 'keepalived') {
+        io.stderr('vrrpd import: --format is keepalived (default), ldirectord, ipvsadm or heartbeat\n');
         return EXIT_USAGE;
       }
       const { loadAnyConfig, formatIssue } = await import('./config/load.js');
@@ -342,6 +362,21 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** `vrrpd import --format ldirectord|ipvsadm|heartbeat`. */
+async function importOther(file: string, format: 'ldirectord' | 'ipvsadm' | 'heartbeat', strict: boolean, io: CliIo): Promise<number> {
+  const { importForeign } = await import('./config/import-render.js');
+  const { formatIssue } = await import('./config/load.js');
+  const r = await importForeign(file, format, strict);
+  for (const w of r.warnings) io.stderr(`${formatIssue(w)} (warning)\n`);
+  if (!r.ok) {
+    for (const e of r.errors) io.stderr(`${formatIssue(e)}\n`);
+    io.stderr(`${file}: not imported (${r.errors.length} error${r.errors.length === 1 ? '' : 's'})\n`);
+    return EXIT_FAILED;
+  }
+  io.stdout(r.text ?? '');
+  return EXIT_OK;
+}
 
 function version(): string {
   // dist/cli.js and src/cli.ts both sit one level below package.json.

@@ -2,16 +2,9 @@
 import type { Logger } from 'pino';
 import { makeLogger } from './daemon/logger.js';
 import { loadAnyConfig, formatIssue } from './config/load.js';
-import { Director, type ReloadReport } from './daemon/director.js';
+import { Director } from './daemon/director.js';
 import { ControlServer } from './control/server.js';
-import type { Request } from './control/protocol.js';
-
-export interface ReloadOutcome {
-  applied: boolean;
-  errors: string[];
-  warnings?: string[];
-  plan?: ReloadReport;
-}
+import type { ReloadOutcome, Request } from './control/protocol.js';
 
 export interface RunOptions {
   /** VRRP only: never touch IPVS, whatever the config says. */
@@ -20,7 +13,7 @@ export interface RunOptions {
   socket?: string;
   logLevel?: string;
   /** Config syntax: YAML, keepalived.conf, or detected from the file (default). Reloads read it the same way. */
-  format?: 'yaml' | 'keepalived' | 'auto';
+  format?: 'yaml' | 'keepalived' | 'ldirectord' | 'ipvsadm' | 'auto';
   /** keepalived input: unsupported keywords refuse the config instead of being warnings. */
   strict?: boolean;
   /** For tests: a logger to use instead of stdout. */
@@ -40,6 +33,23 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const config = loaded.config;
   const log = opts.log ?? makeLogger(opts.logLevel ?? config.global.logLevel);
   for (const w of loaded.warnings) log.warn({ file: w.file, line: w.line, path: w.path }, w.message);
+  const netns = config.global.netNamespace;
+  if (netns !== undefined) {
+    // keepalived net_namespace: before the first socket (netlink, VRRP, IPVS, metrics, checks).
+    // The control socket is a path in the filesystem: the CLI reaches it from any namespace.
+    const { enterNetNamespace } = await import('./net/netns.js');
+    try {
+      enterNetNamespace(netns);
+    } catch (e) {
+      log.fatal({ err: (e as Error).message, netNamespace: netns }, 'cannot enter the network namespace');
+      return 1;
+    }
+    log.info({ netNamespace: netns }, 'running in network namespace');
+  }
+  for (const n of loaded.notes ?? []) log.warn({ file: opts.file }, n);
+  if (Object.keys(config.instances).length === 0 && Object.keys(config.virtualServers).length > 0) {
+    log.warn({ file: opts.file }, 'no VRRP instance: standalone director, the virtual servers are programmed without failover');
+  }
   const { createNetIO } = await import('./net/netio.js');
   const { TimerfdWaker } = await import('./net/timerfd.js');
   const io = await createNetIO();
@@ -54,6 +64,11 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
         const errors = next.errors.map(formatIssue);
         log.error({ file: opts.file, errors }, 'reload refused: configuration invalid; keeping the running one');
         return { applied: false, errors };
+      }
+      if (next.config.global.netNamespace !== netns) {
+        const error = `global.netNamespace cannot change on reload (running in ${netns ?? 'the namespace vrrpd was started in'}); restart vrrpd`;
+        log.error({ file: opts.file }, `reload refused: ${error}`);
+        return { applied: false, errors: [error] };
       }
       try {
         const plan = await director.reload(next.config);
@@ -94,6 +109,10 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     log.info({ listen: config.global.metricsListen }, 'metrics on /metrics');
   }
   log.info({ config: opts.file, socket: socketPath, instances: Object.keys(config.instances) }, 'vrrpd running');
+  const autoReload = config.global.autoReload ? await watchConfig(opts.file, config, config.global.autoReload, () => {
+    log.info({ file: opts.file }, 'config file changed (autoReload): reloading');
+    void reload();
+  }) : null;
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -101,6 +120,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       const t0 = process.hrtime.bigint();
+      if (autoReload) clearInterval(autoReload);
       await director.stop();
       await control.close();
       metricsServer?.close();
@@ -114,4 +134,26 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       void reload();
     });
   });
+}
+
+/**
+ * ldirectord's autoreload: poll the config file and the files it takes virtual servers from every `everyMs`;
+ * a change in their content calls onChange (the usual reload: validated whole, a bad file keeps the running config).
+ */
+async function watchConfig(file: string, config: import('./config/schema.js').Config, everyMs: number, onChange: () => void): Promise<NodeJS.Timeout> {
+  const { createHash } = await import('node:crypto');
+  const { readFile } = await import('node:fs/promises');
+  const { dirname, resolve } = await import('node:path');
+  const files = [file, ...config.virtualServersFrom.map((f) => resolve(dirname(file), f.ldirectord ?? f.ipvsadm ?? ''))];
+  const digest = async () => (await Promise.all(files.map((f) => readFile(f).then((b) => createHash('sha256').update(b).digest('hex'), () => 'unreadable')))).join(',');
+  let last = await digest();
+  let busy = false;
+  return setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void digest().then((d) => {
+      busy = false;
+      if (d !== last) { last = d; onChange(); }
+    });
+  }, everyMs);
 }

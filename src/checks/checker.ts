@@ -1,139 +1,89 @@
-// One real server's check loop: rounds every delayLoop, keepalived's retries before DOWN, UP on the first success.
+// One real server's check loop (shell): runs the pure core's actions (probes, logs, transitions); no timers of its own.
 import type { Logger } from 'pino';
+import { initialLoopState, loopNextDeadline, loopStep, serverLabel, type LoopEvent, type LoopSpec, type LoopState } from './core.js';
 import type { Probe, ProbeResult } from './probes.js';
+import type { Timed, TimedClock } from './timed.js';
 
-export type CheckType = 'http' | 'https' | 'tcp' | 'misc';
+export type { CheckType, LoopSpec } from './core.js';
 
-/** Everything a loop needs: who it checks, how often, and keepalived's retry rules for its type. */
-export interface LoopSpec {
-  service: string;
-  /** The real server as configured (address canonical, port as in the config). */
-  address: string;
-  port: number;
-  type: CheckType;
-  /** What is probed, for logs: "10.0.0.1:80", or the script. */
-  target: string;
-  /** The service's delayLoop: the pause between rounds. */
-  delayLoop: number;
-  /** Failed attempts retried this many times, delayBeforeRetry apart, before the server goes down. */
-  retries: number;
-  delayBeforeRetry: number;
-  /** keepalived TCP_CHECK retries even while the server is down; HTTP_GET and MISC_CHECK do not. */
-  retryWhileDown: boolean;
-  /** MISC_CHECK counts delayLoop from the start of a run; HTTP/TCP from its end (keepalived). */
-  periodFromStart: boolean;
-  /** Pause after a failed round (HTTP_GET: max(delayLoop, delayBeforeRetry), keepalived). */
-  failedRoundDelay: number;
-  /** A configuration problem (e.g. no port to check): the server is down for good, nothing runs. */
-  problem?: string;
+/** Where a loop gets its time from, and whom it tells that its next deadline moved. */
+export interface LoopHost extends TimedClock {
+  onDeadlinesChanged(): void;
 }
 
 /**
- * A check loop. keepalived semantics: the server starts UP (checker is_up); a round is one attempt, plus up to
- * `retries` more, `delayBeforeRetry` apart, while they fail; the server goes DOWN when all of them failed, and
- * UP again on the first attempt that succeeds. Never two attempts at once; stop() cancels the timer and aborts
- * the attempt in flight (its sockets destroyed).
+ * A check loop. keepalived semantics (see core.ts): the server starts UP; a round is one attempt, plus up to
+ * `retries` more, `delayBeforeRetry` apart, while they fail; DOWN when all of them failed, UP again on the first
+ * attempt that succeeds. Never two attempts at once. Its owner drives it: nextDeadline() / runDue(now); a probe's
+ * completion is fed back with host.now(). stop() aborts the attempt in flight (its sockets destroyed).
  */
-export class CheckLoop {
-  healthy = true;
-  lastError: string | null = null;
-  lastChange = new Date();
-  /** Attempts made so far (all rounds, retries included). */
-  attempts = 0;
-  private timer: NodeJS.Timeout | null = null;
+export class CheckLoop implements Timed {
+  private state: LoopState;
   private readonly abort = new AbortController();
-  private stopped = false;
-  private started = false;
-  private hasRun = false;
-  private retry = 0;
-  private roundStart = 0;
 
   constructor(readonly spec: LoopSpec, private readonly probe: Probe, private readonly log: Logger,
-    private readonly onTransition: (loop: CheckLoop) => void) {
-    if (spec.problem !== undefined) {
-      this.healthy = false;
-      this.lastError = spec.problem;
-    }
+    private readonly onTransition: (loop: CheckLoop) => void, private readonly host: LoopHost) {
+    this.state = initialLoopState(spec, host.now());
   }
 
-  private get fields() {
-    return { service: this.spec.service, server: this.label, check: this.spec.type, target: this.spec.target };
-  }
+  get healthy(): boolean { return this.state.healthy; }
+  get lastError(): string | null { return this.state.lastError; }
+  /** The last up/down change (construction, when none yet), as wall time. */
+  get lastChange(): Date { return new Date(this.state.lastChange + this.host.wallOffset); }
+  /** Attempts made so far (all rounds, retries included). */
+  get attempts(): number { return this.state.attempts; }
+  /** An attempt is in flight. */
+  get probing(): boolean { return this.state.phase === 'probing'; }
+  get label(): string { return serverLabel(this.spec); }
 
-  get label(): string {
-    return `${this.spec.address.includes(':') ? `[${this.spec.address}]` : this.spec.address}:${this.spec.port}`;
-  }
-
-  /** First round at once (no warm-up); with a configuration problem (down from the start) nothing runs. */
-  start(): void {
-    if (this.started || this.stopped) return;
-    this.started = true;
-    if (this.spec.problem !== undefined) {
-      this.log.warn({ ...this.fields, reason: this.spec.problem }, `real server ${this.label} of ${this.spec.service} down: ${this.spec.problem}`);
-      return;
-    }
-    this.schedule(0, false);
+  /**
+   * The first attempt is due at once, or after `delay` ms (default: keepalived's warmup, a random part of
+   * spec.warmup); with a configuration problem nothing runs.
+   */
+  start(delay: number | undefined = this.spec.warmup ? Math.random() * this.spec.warmup : undefined): void {
+    this.feed({ type: 'start', delay });
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.feed({ type: 'stop' });
     this.abort.abort();
   }
 
-  private schedule(ms: number, retrying: boolean): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => this.run(retrying), Math.max(0, ms));
+  nextDeadline(): number | null {
+    return loopNextDeadline(this.state);
+  }
+
+  runDue(now: number): void {
+    const d = this.nextDeadline();
+    if (d !== null && d <= now) this.feed({ type: 'due' }, now);
+  }
+
+  private feed(ev: LoopEvent, now = this.host.now()): void {
+    const before = this.nextDeadline();
+    const { state, actions } = loopStep(this.state, this.spec, now, ev);
+    this.state = state;
+    for (const a of actions) {
+      if (a.type === 'log') this.log[a.level](a.fields, a.msg);
+      else if (a.type === 'transition') this.onTransition(this);
+      else this.run(a.retrying);
+    }
+    if (this.nextDeadline() !== before) this.host.onDeadlinesChanged();
   }
 
   private run(retrying: boolean): void {
-    this.timer = null;
-    if (this.stopped) return;
-    if (!retrying) {
-      this.retry = 0;
-      this.roundStart = performance.now();
+    let attempt: Promise<ProbeResult>;
+    try {
+      attempt = this.probe(this.abort.signal, retrying);
+    } catch (e) {
+      attempt = Promise.reject(e); // a probe that throws is a failed attempt, never an exception in the scheduler
     }
-    this.probe(this.abort.signal, retrying).then(
+    attempt.then(
       (r) => this.settle(r),
       (e: unknown) => this.settle({ ok: false, reason: `internal error: ${e instanceof Error ? e.message : String(e)}` }),
     );
   }
 
   private settle(r: ProbeResult): void {
-    if (this.stopped) return;
-    this.attempts++;
-    const elapsed = performance.now() - this.roundStart;
-    if (r.ok) {
-      this.lastError = null;
-      if (!this.healthy) this.transition(true, r.reason);
-      else if (!this.hasRun) this.log.info({ ...this.fields, result: r.reason }, `real server ${this.label} of ${this.spec.service}: check passed`);
-      this.hasRun = true;
-      this.schedule(this.spec.delayLoop - (this.spec.periodFromStart ? elapsed : 0), false);
-      return;
-    }
-    this.lastError = r.reason;
-    if ((this.healthy || this.spec.retryWhileDown) && this.retry < this.spec.retries) {
-      this.retry++;
-      this.log.debug({ ...this.fields, reason: r.reason, retry: this.retry, of: this.spec.retries }, 'health check failed; retrying');
-      this.schedule(this.spec.delayBeforeRetry, true);
-      return;
-    }
-    if (this.healthy) {
-      const tries = this.retry > 0 ? ` (${this.retry + 1} attempts)` : '';
-      this.transition(false, `${r.reason}${tries}`);
-    } else {
-      this.log.debug({ ...this.fields, reason: r.reason }, 'health check still failing');
-    }
-    this.hasRun = true;
-    this.schedule(this.spec.failedRoundDelay - (this.spec.periodFromStart ? elapsed : 0), false);
-  }
-
-  private transition(healthy: boolean, reason: string): void {
-    this.healthy = healthy;
-    this.lastChange = new Date();
-    const state = healthy ? 'up' : 'down';
-    this.log.info({ ...this.fields, state, reason }, `real server ${this.label} of ${this.spec.service} ${state}: ${reason}`);
-    this.onTransition(this);
+    this.feed({ type: 'result', ok: r.ok, reason: r.reason });
   }
 }

@@ -1,4 +1,4 @@
-// keepalived HTTP_GET / SSL_GET: one GET per URL on a fresh connection (HTTP/1.0), status and body MD5 checked, bounded.
+// keepalived HTTP_GET / SSL_GET: one GET per URL on a fresh connection (HTTP/1.0), status, body MD5 and regex checked, bounded.
 import { createHash, type Hash } from 'node:crypto';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -10,6 +10,36 @@ export interface HttpUrl {
   digest?: string;
   /** The one accepted status; keepalived's default is any 2xx (200-299). */
   status?: number;
+  /** The body must match (keepalived url regex); regexNoMatch: must not. */
+  regex?: string;
+  regexNoMatch?: boolean;
+  /** keepalived regex_options with a JavaScript flag: caseless, multiline, dotall, utf. */
+  regexOptions?: readonly ('caseless' | 'multiline' | 'dotall' | 'utf')[];
+  /** The match starts no earlier / no later than this body byte (keepalived regex_min_offset / regex_max_offset). */
+  regexMinOffset?: number;
+  regexMaxOffset?: number;
+}
+
+const FLAGS = { caseless: 'i', multiline: 'm', dotall: 's', utf: 'u' } as const;
+
+/**
+ * keepalived's regex check of a body: a match starting within [regexMinOffset, regexMaxOffset] passes (with
+ * regexNoMatch it fails). The body is matched as latin1 text (one char per byte, so offsets are bytes), as UTF-8 with `utf`.
+ */
+export function judgeRegex(url: HttpUrl, body: Buffer): ProbeResult {
+  if (url.regex === undefined) return { ok: true, reason: '' };
+  const utf = url.regexOptions?.includes('utf') ?? false;
+  const re = new RegExp(url.regex, `g${(url.regexOptions ?? []).map((o) => FLAGS[o]).join('')}`);
+  const text = body.toString(utf ? 'utf8' : 'latin1');
+  re.lastIndex = url.regexMinOffset ?? 0;
+  const m = re.exec(text);
+  const at = m ? (utf ? Buffer.byteLength(text.slice(0, m.index), 'utf8') : m.index) : -1;
+  const matched = m !== null && (url.regexMaxOffset === undefined || at <= url.regexMaxOffset);
+  const where = m && !matched ? ` (a match at byte ${at}, beyond regexMaxOffset ${url.regexMaxOffset})` : '';
+  if (url.regexNoMatch) {
+    return matched ? { ok: false, reason: `body matches /${url.regex}/ at byte ${at} (regexNoMatch)` } : { ok: true, reason: `no match of /${url.regex}/` };
+  }
+  return matched ? { ok: true, reason: `body matches /${url.regex}/` } : { ok: false, reason: `body does not match /${url.regex}/${where}` };
 }
 
 export interface HttpTarget {
@@ -17,6 +47,8 @@ export interface HttpTarget {
   tls: boolean;
   address: string;
   port: number;
+  /** Source address (keepalived bindto). */
+  sourceAddress?: string;
   /** Host header (without a port, as keepalived); default "address:port". */
   virtualHost?: string;
   /** keepalived connect_timeout: for the connect (and TLS handshake), then for each read. */
@@ -74,10 +106,11 @@ export function httpGet(target: HttpTarget, url: HttpUrl, signal: AbortSignal): 
   const { timeoutMs } = target;
   const maxBody = target.maxBodyBytes ?? MAX_BODY_BYTES;
   const want = url.digest?.toLowerCase();
+  const local = target.sourceAddress ? { localAddress: target.sourceAddress } : {};
   return new Promise((resolve) => {
     const sock: Socket = target.tls
-      ? tlsConnect({ host: target.address, port: target.port, rejectUnauthorized: false, servername: sniOf(target.virtualHost) })
-      : netConnect({ host: target.address, port: target.port, noDelay: true });
+      ? tlsConnect({ host: target.address, port: target.port, rejectUnauthorized: false, servername: sniOf(target.virtualHost), ...local })
+      : netConnect({ host: target.address, port: target.port, noDelay: true, ...local });
     let done = false;
     let connected = false;
     let head: Buffer = Buffer.alloc(0);
@@ -85,6 +118,8 @@ export function httpGet(target: HttpTarget, url: HttpUrl, signal: AbortSignal): 
     let contentLength: number | null = null;
     let bodyBytes = 0;
     const hash: Hash | null = want ? createHash('md5') : null;
+    /** Body kept for the regex (up to maxBody). */
+    const kept: Buffer[] | null = url.regex !== undefined ? [] : null;
 
     const finish = (r: ProbeResult) => {
       if (done) return;
@@ -109,12 +144,18 @@ export function httpGet(target: HttpTarget, url: HttpUrl, signal: AbortSignal): 
       }
       const statusOk = url.status !== undefined ? status === url.status : status >= 200 && status <= 299;
       if (!statusOk) return { ok: false, reason: `HTTP status ${status}, expected ${url.status ?? '200-299'}` };
+      let note = '';
       if (hash && want) {
         const got = hash.digest('hex');
         if (got !== want) return { ok: false, reason: `MD5 digest mismatch: got ${got}, expected ${want}` };
-        return { ok: true, reason: `HTTP ${status}, digest ${got}` };
+        note = `, digest ${got}`;
       }
-      return { ok: true, reason: `HTTP ${status}` };
+      if (kept) {
+        const r = judgeRegex(url, Buffer.concat(kept));
+        if (!r.ok) return r;
+        note += `, ${r.reason}`;
+      }
+      return { ok: true, reason: `HTTP ${status}${note}` };
     };
 
     /** Body bytes: hashed up to Content-Length (keepalived ignores the excess); true when the response is complete. */
@@ -122,10 +163,11 @@ export function httpGet(target: HttpTarget, url: HttpUrl, signal: AbortSignal): 
       const take = contentLength === null ? buf.length : Math.min(buf.length, contentLength - bodyBytes);
       if (take > 0) {
         hash?.update(buf.subarray(0, take));
+        if (kept && bodyBytes < maxBody) kept.push(Buffer.from(buf.subarray(0, Math.min(take, maxBody - bodyBytes))));
         bodyBytes += take;
       }
       if (bodyBytes > maxBody) {
-        return hash ? { ok: false, reason: `response body larger than ${maxBody} bytes` } : true;
+        return hash || kept ? { ok: false, reason: `response body larger than ${maxBody} bytes` } : true;
       }
       return contentLength !== null && bodyBytes >= contentLength;
     };
@@ -152,7 +194,7 @@ export function httpGet(target: HttpTarget, url: HttpUrl, signal: AbortSignal): 
         status = code;
         const cl = /^content-length:[ \t]*(\d+)[ \t]*\r?$/im.exec(text);
         contentLength = cl ? Number(cl[1]) : null;
-        if (hash && contentLength !== null && contentLength > maxBody) {
+        if ((hash || kept) && contentLength !== null && contentLength > maxBody) {
           finish({ ok: false, reason: `Content-Length ${contentLength} larger than ${maxBody} bytes` });
           return;
         }

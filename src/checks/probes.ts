@@ -1,6 +1,6 @@
 // One health-check attempt each (TCP connect, misc script) and the shared result/error vocabulary; never throw.
 import { connect } from 'node:net';
-import { runScript } from '../daemon/scripts.js';
+import { runScript } from '../os/scripts.js';
 
 /** The outcome of one attempt: ok, or the reason it failed (logged and shown in status). */
 export interface ProbeResult {
@@ -35,10 +35,10 @@ export function describeError(e: unknown): string {
 export const aborted: ProbeResult = { ok: false, reason: 'stopped' };
 
 /** keepalived TCP_CHECK: a TCP connect to address:port within timeoutMs succeeds; the socket is closed at once. */
-export function tcpConnect(address: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+export function tcpConnect(address: string, port: number, timeoutMs: number, signal: AbortSignal, sourceAddress?: string): Promise<ProbeResult> {
   if (signal.aborted) return Promise.resolve(aborted);
   return new Promise((resolve) => {
-    const sock = connect({ host: address, port, noDelay: true });
+    const sock = connect({ host: address, port, noDelay: true, ...(sourceAddress ? { localAddress: sourceAddress } : {}) });
     let done = false;
     const finish = (r: ProbeResult) => {
       if (done) return;

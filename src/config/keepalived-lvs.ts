@@ -1,43 +1,26 @@
 // keepalived virtual_server, real_server and their health checkers -> vrrpd virtualServers (keepalived's defaults made explicit).
 import type { z } from 'zod';
 import type { virtualServerSchema } from './schema.js';
+import {
+  CHECK_TIMING, CHECKER_KEYWORDS, CHECKER_TIMING, defined, finishCheck, readChecker,
+  type CheckDraft, type CheckIn, type Timing, type TrackFileLookup,
+} from './keepalived-checkers.js';
 import { duration, type KeywordTable, type MapContext } from './keepalived-ctx.js';
 import type { Statement } from './keepalived-parse.js';
 import { entryName, type GroupDraft, type GroupEntry } from './keepalived-vsg.js';
 
 type VsIn = z.input<typeof virtualServerSchema>;
 type RsIn = NonNullable<VsIn['realServers']>[number];
-type CheckIn = NonNullable<RsIn['check']>;
-
-/** connect_timeout, retry, delay_before_retry, delay_loop: set on the service, a real server or a checker. */
-interface Timing { connectTimeout?: number; retries?: number; delayBeforeRetry?: number; delayLoop?: number }
 
 interface VsDraft {
-  ctx: MapContext; path: string; out: Partial<VsIn>; timing: Timing; servers: RsDraft[];
+  ctx: MapContext; path: string; out: Partial<VsIn>; timing: Timing; servers: RsDraft[]; lookup: TrackFileLookup;
   /** Statements to report keepalived's own corrections at. */
   at: Partial<Record<'protocol' | 'quorum' | 'hysteresis' | 'sorryMethod' | 'forwarding', Statement>>;
   sorryMethod?: 'dr' | 'nat' | 'tun';
 }
-interface RsDraft { ctx: MapContext; path: string; stmt: Statement; out: Partial<RsIn>; timing: Timing; virtualHost?: string; check?: CheckDraft }
-interface CheckDraft {
-  ctx: MapContext;
-  path: string;
-  stmt: Statement;
-  type: 'http' | 'https' | 'tcp' | 'misc';
-  timing: Timing;
-  urls: { path?: string; digest?: string; status?: number }[];
-  port?: number;
-  virtualHost?: string;
-  script?: string;
-  timeout?: number;
-}
-
-function timing(key: keyof Timing, how: 'seconds' | 'int') {
-  return (s: Statement, t: { ctx: MapContext; timing: Timing }): void => {
-    const v = how === 'seconds' ? t.ctx.seconds(s) : t.ctx.int(s);
-    t.ctx.extra(s, 1);
-    if (v !== undefined) t.timing[key] = v;
-  };
+interface RsDraft {
+  ctx: MapContext; path: string; stmt: Statement; out: Partial<RsIn>; timing: Timing; virtualHost?: string; checks: CheckDraft[];
+  lookup: TrackFileLookup;
 }
 
 function method(ctx: MapContext, s: Statement): 'dr' | 'nat' | 'tun' | undefined {
@@ -54,120 +37,10 @@ function method(ctx: MapContext, s: Statement): 'dr' | 'nat' | 'tun' | undefined
   return m;
 }
 
-const GENERIC_CHECK_IGNORED: Record<string, string> = {
-  log_all_failures: 'no per-check logging setting in vrrpd',
+/** A checker block: several per real server, all must pass (keepalived). */
+const checker = (s: Statement, r: RsDraft): void => {
+  r.checks.push(...readChecker(r.ctx, s, `${r.path}.checks.${r.checks.length}`, r.lookup));
 };
-
-/** Checker settings that change how a server is checked and have no vrrpd field (yet): refused. */
-const CHECK_REFUSED: Record<string, string> = {
-  alpha: 'alpha mode (servers start failed until checked) is not carried over yet',
-  warmup: 'warmup (a random delay before the first check) is not carried over yet',
-  connect_ip: 'a vrrpd check connects to the real server\'s own address (checking another address checks something else)',
-  bindto: 'a vrrpd check has no source address setting (the check could take another path)',
-  bind_if: 'a vrrpd check has no source interface setting (the check could take another path)',
-  bind_port: 'a vrrpd check has no source port setting',
-  fwmark: 'a vrrpd check marks no packets (policy routing of the check would differ)',
-};
-
-
-const CHECK_TIMING = {
-  connect_timeout: timing('connectTimeout', 'seconds'),
-  retry: timing('retries', 'int'),
-  nb_get_retry: timing('retries', 'int'),
-  delay_before_retry: timing('delayBeforeRetry', 'seconds'),
-};
-
-const connectPort = (s: Statement, c: CheckDraft): void => {
-  c.port = c.ctx.int(s);
-  c.ctx.extra(s, 1);
-  c.ctx.at(`${c.path}.port`, s);
-};
-
-export const HTTP_CHECK: KeywordTable<CheckDraft> = {
-  handlers: {
-    ...CHECK_TIMING,
-    delay_loop: timing('delayLoop', 'seconds'),
-    connect_port: connectPort,
-    virtualhost: (s, c) => { c.virtualHost = c.ctx.arg(s); c.ctx.extra(s, 1); c.ctx.at(`${c.path}.virtualHost`, s); },
-    url: (s, c) => {
-      const u: CheckDraft['urls'][number] = {};
-      const at = `${c.path}.urls.${c.urls.length}`;
-      c.ctx.at(at, s);
-      c.urls.push(u);
-      for (const e of c.ctx.needBlock(s)) {
-        c.ctx.noBlock(e);
-        if (e.keyword === 'path') { u.path = c.ctx.arg(e); c.ctx.at(`${at}.path`, e); }
-        else if (e.keyword === 'digest') { u.digest = c.ctx.arg(e); c.ctx.at(`${at}.digest`, e); }
-        else if (e.keyword === 'status_code') {
-          if (e.args.length === 1 && /^\d+$/.test(e.args[0]!.text)) { u.status = Number(e.args[0]!.text); c.ctx.at(`${at}.status`, e); }
-          else c.ctx.error(e, 'not supported: status code lists and ranges (one status code per URL)');
-          continue;
-        } else if (e.keyword === 'virtualhost') {
-          if (c.urls.length > 1 || c.virtualHost !== undefined && c.virtualHost !== e.args[0]?.text) {
-            c.ctx.error(e, 'not supported: different virtual hosts per URL (one virtual host per check)');
-          }
-          c.virtualHost ??= e.args[0]?.text;
-          c.ctx.at(`${c.path}.virtualHost`, e);
-          continue;
-        } else if (/^regex/.test(e.keyword)) {
-          c.ctx.error(e, 'not supported: regex checks of the body');
-          continue;
-        } else {
-          c.ctx.warn(e, 'unknown keyword in url; ignored');
-          continue;
-        }
-        c.ctx.extra(e, 1);
-      }
-    },
-  },
-  ignored: {
-    ...GENERIC_CHECK_IGNORED,
-    http_protocol: 'the vrrpd check speaks HTTP/1.1 (with Connection: close); the status and body are judged alike',
-    fast_recovery: 'no fast-recovery setting in vrrpd',
-    enable_sni: 'no SNI setting in the vrrpd check',
-    sni_name: 'no SNI setting in the vrrpd check',
-    tls_compliant: 'no TLS shutdown setting in vrrpd',
-  },
-  refused: CHECK_REFUSED,
-};
-
-export const TCP_CHECK: KeywordTable<CheckDraft> = {
-  handlers: { ...CHECK_TIMING, delay_loop: timing('delayLoop', 'seconds'), connect_port: connectPort },
-  ignored: GENERIC_CHECK_IGNORED,
-  refused: CHECK_REFUSED,
-};
-
-export const MISC_CHECK: KeywordTable<CheckDraft> = {
-  handlers: {
-    misc_path: (s, c) => { c.script = c.ctx.command(s); c.ctx.at(`${c.path}.script`, s); },
-    misc_timeout: (s, c) => { c.timeout = c.ctx.int(s); c.ctx.extra(s, 1); c.ctx.at(`${c.path}.timeout`, s); },
-    delay_loop: timing('delayLoop', 'seconds'),
-    retry: CHECK_TIMING.retry,
-    delay_before_retry: CHECK_TIMING.delay_before_retry,
-  },
-  ignored: {
-    ...GENERIC_CHECK_IGNORED,
-    user: 'vrrpd runs scripts as its own user',
-    connect_timeout: 'a misc check has only misc_timeout (keepalived ignores connect_timeout there too)',
-  },
-  refused: {
-    ...CHECK_REFUSED,
-    misc_dynamic: 'the exit code of a vrrpd misc check does not set the weight (up or down only)',
-  },
-};
-
-const checker = (type: CheckDraft['type'], table: KeywordTable<CheckDraft>, kw: string) => (s: Statement, r: RsDraft): void => {
-  r.ctx.extra(s, 0);
-  const c: CheckDraft = { ctx: r.ctx, path: `${r.path}.check`, stmt: s, type, timing: {}, urls: [] };
-  r.ctx.dispatch(r.ctx.needBlock(s), table, c, kw);
-  if (r.check) r.ctx.error(s, `not supported yet: a second checker on one real server (the ${r.check.stmt.keyword} at line ${r.check.stmt.line}); keepalived needs all to pass`);
-  else {
-    r.check = c;
-    r.ctx.at(c.path, s);
-  }
-};
-
-const UNSUPPORTED_CHECK = 'this checker type is not carried over yet (the real server would go unchecked)';
 
 export const REAL_SERVER: KeywordTable<RsDraft> = {
   handlers: {
@@ -177,17 +50,14 @@ export const REAL_SERVER: KeywordTable<RsDraft> = {
     uthreshold: (s, r) => { r.out.upperThreshold = r.ctx.int(s); r.ctx.extra(s, 1); r.ctx.at(`${r.path}.upperThreshold`, s); },
     lthreshold: (s, r) => { r.out.lowerThreshold = r.ctx.int(s); r.ctx.extra(s, 1); r.ctx.at(`${r.path}.lowerThreshold`, s); },
     virtualhost: (s, r) => { r.virtualHost = r.ctx.arg(s); r.ctx.extra(s, 1); },
-    delay_loop: timing('delayLoop', 'seconds'),
     inhibit_on_failure: (s, r) => {
       const b = r.ctx.bool(s);
+      r.ctx.extra(s, 1);
       if (b !== undefined) r.out.inhibitOnFailure = b;
       r.ctx.at(`${r.path}.inhibitOnFailure`, s);
     },
-    ...CHECK_TIMING,
-    HTTP_GET: checker('http', HTTP_CHECK, 'HTTP_GET'),
-    SSL_GET: checker('https', HTTP_CHECK, 'SSL_GET'),
-    TCP_CHECK: checker('tcp', TCP_CHECK, 'TCP_CHECK'),
-    MISC_CHECK: checker('misc', MISC_CHECK, 'MISC_CHECK'),
+    ...CHECKER_TIMING,
+    ...Object.fromEntries(CHECKER_KEYWORDS.map((k) => [k, checker])),
   },
   ignored: {
     notify_up: 'no real-server notify scripts in vrrpd (they run after the change; the table is the same)',
@@ -195,10 +65,7 @@ export const REAL_SERVER: KeywordTable<RsDraft> = {
     smtp_alert: 'vrrpd sends no e-mail', snmp_name: 'no SNMP in vrrpd',
   },
   refused: {
-    alpha: CHECK_REFUSED.alpha!, warmup: CHECK_REFUSED.warmup!,
-    SMTP_CHECK: UNSUPPORTED_CHECK, DNS_CHECK: UNSUPPORTED_CHECK, PING_CHECK: UNSUPPORTED_CHECK,
-    UDP_CHECK: UNSUPPORTED_CHECK, FILE_CHECK: UNSUPPORTED_CHECK,
-    BFD_CHECK: 'BFD is not supported (the real server would go unchecked)',
+    BFD_CHECK: 'BFD is not supported: the real server would go unchecked by it',
   },
 };
 
@@ -274,6 +141,7 @@ export const VIRTUAL_SERVER: KeywordTable<VsDraft> = {
     },
     inhibit_on_failure: (s, v) => {
       const b = v.ctx.bool(s);
+      v.ctx.extra(s, 1);
       if (b !== undefined) v.out.inhibitOnFailure = b;
       v.ctx.at(`${v.path}.inhibitOnFailure`, s);
     },
@@ -286,9 +154,15 @@ export const VIRTUAL_SERVER: KeywordTable<VsDraft> = {
     'sh-port': flag('sh-port'), 'sh-fallback': flag('sh-fallback'), 'mh-port': flag('mh-port'), 'mh-fallback': flag('mh-fallback'),
     ops: (s, v) => { v.ctx.extra(s, 0); v.out.onePacket = true; v.ctx.at(`${v.path}.onePacket`, s); },
     ...CHECK_TIMING,
+    alpha: (s, v) => {
+      const a = v.ctx.bool(s);
+      v.ctx.extra(s, 1);
+      if (a !== undefined) v.out.alpha = a;
+      v.ctx.at(`${v.path}.alpha`, s);
+    },
     real_server: (s, v) => {
       const path = `${v.path}.realServers.${v.servers.length}`;
-      const r: RsDraft = { ctx: v.ctx, path, stmt: s, out: {}, timing: {} };
+      const r: RsDraft = { ctx: v.ctx, path, stmt: s, out: {}, timing: {}, checks: [], lookup: v.lookup };
       const ap = addrPort(v.ctx, s);
       if (ap) r.out = { address: ap.address, port: ap.port };
       v.ctx.at(path, s);
@@ -303,14 +177,13 @@ export const VIRTUAL_SERVER: KeywordTable<VsDraft> = {
     nat_mask: 'obsolete (keepalived 1.x); keepalived 2 ignores it too',
   },
   refused: {
-    alpha: CHECK_REFUSED.alpha!, warmup: CHECK_REFUSED.warmup!,
     sorry_server_inhibit: 'the sorry server is removed, not kept at weight 0, when quorum returns (established connections to it would be cut)',
   },
 };
 
 const VS_ORDER = ['address', 'port', 'fwmark', 'family', 'protocol', 'scheduler', 'schedulerFlags', 'onePacket', 'forwarding', 'persistence',
   'persistenceNetmask', 'persistenceEngine', 'delayLoop', 'virtualHost', 'inhibitOnFailure', 'quorum', 'hysteresis', 'quorumUp', 'quorumDown',
-  'omega', 'sorryServer', 'realServers'] as const satisfies readonly (keyof VsIn)[];
+  'omega', 'sorryServer', 'alpha', 'realServers'] as const satisfies readonly (keyof VsIn)[];
 
 /** The virtual server's name: fwm-100, or vs-10.0.0.1-80 (-udp/-sctp when not TCP), made unique. */
 function nameOf(s: Statement, used: Set<string>): string {
@@ -332,8 +205,11 @@ function unique(base: string, used: Set<string>): string {
  * One virtual_server block: one service, or for `virtual_server group NAME` one service per entry of the group,
  * each with the same real servers and checks (keepalived shares one checker per real server among them; vrrpd
  * checks per service, with the same result). Undefined group: an error at the virtual_server line.
+ * `lookup` finds a FILE_CHECK's track_file among those defined before this block.
  */
-export function mapVirtualServer(ctx: MapContext, s: Statement, used: Set<string>, groups: ReadonlyMap<string, GroupDraft>): { name: string; vs: VsIn }[] {
+export function mapVirtualServer(
+  ctx: MapContext, s: Statement, used: Set<string>, groups: ReadonlyMap<string, GroupDraft>, lookup: TrackFileLookup = () => undefined,
+): { name: string; vs: VsIn }[] {
   const a = s.args.map((t) => t.text);
   if (a[0] === 'group') {
     ctx.extra(s, 2);
@@ -343,23 +219,23 @@ export function mapVirtualServer(ctx: MapContext, s: Statement, used: Set<string
       ctx.skipBlock(s);
       return [];
     }
-    return g.entries.map((e) => one(ctx, s, unique(entryName(g.name, e), used), e));
+    return g.entries.map((e) => one(ctx, s, unique(entryName(g.name, e), used), e, lookup));
   }
   if (a[0] === 'fwmark') {
     const mark = ctx.int(s, 1);
     ctx.extra(s, 2);
     if (mark === undefined) { ctx.skipBlock(s); return []; }
-    return [one(ctx, s, nameOf(s, used), { kind: 'fwmark', fwmark: mark, stmt: s })];
+    return [one(ctx, s, nameOf(s, used), { kind: 'fwmark', fwmark: mark, stmt: s }, lookup)];
   }
   const address = ctx.arg(s, 0, 'an address, or fwmark N, or group NAME');
   const port = a[1] === undefined ? undefined : ctx.int(s, 1);
   ctx.extra(s, 2);
   if (address === undefined) { ctx.skipBlock(s); return []; }
-  return [one(ctx, s, nameOf(s, used), { kind: 'addr', address, stmt: s, ...(port !== undefined ? { port } : {}) })];
+  return [one(ctx, s, nameOf(s, used), { kind: 'addr', address, stmt: s, ...(port !== undefined ? { port } : {}) }, lookup)];
 }
 
-function one(ctx: MapContext, s: Statement, name: string, e: GroupEntry): { name: string; vs: VsIn } {
-  const v: VsDraft = { ctx, path: `virtualServers.${name}`, out: {}, timing: {}, servers: [], at: {} };
+function one(ctx: MapContext, s: Statement, name: string, e: GroupEntry, lookup: TrackFileLookup): { name: string; vs: VsIn } {
+  const v: VsDraft = { ctx, path: `virtualServers.${name}`, out: {}, timing: {}, servers: [], at: {}, lookup };
   ctx.at(v.path, s);
   if (e.kind === 'fwmark') {
     v.out.fwmark = e.fwmark;
@@ -443,49 +319,19 @@ function quorumCorrections(v: VsDraft, o: Partial<VsIn>): void {
 
 function finishServer(r: RsDraft, v: VsDraft): RsIn {
   const out = { ...r.out } as RsIn;
-  const c = r.check;
-  if (r.virtualHost !== undefined && c?.type !== 'http' && c?.type !== 'https') r.ctx.warn(r.stmt, 'virtualhost without an HTTP_GET/SSL_GET check: ignored', 'virtualhost');
-  if (!c) return out;
-  const t: Timing = { ...v.timing, ...defined(r.timing), ...defined(c.timing) };
-  // One check period per service in vrrpd: a real server's or checker's own delay_loop must agree with it.
-  const period = v.timing.delayLoop ?? 60;
-  if (t.delayLoop !== undefined && t.delayLoop !== period) {
-    r.ctx.error(c.timing.delayLoop !== undefined ? c.stmt : r.stmt, `not supported: delay_loop ${t.delayLoop} s for one real server or checker while the service checks every ${period} s`, 'delay_loop');
+  if (r.virtualHost !== undefined && !r.checks.some((c) => c.type === 'http' || c.type === 'https')) {
+    r.ctx.warn(r.stmt, 'virtualhost without an HTTP_GET/SSL_GET check: ignored', 'virtualhost');
   }
-  let check: CheckIn;
-  if (c.type === 'misc') {
-    if (c.script === undefined) c.ctx.error(c.stmt, 'MISC_CHECK needs misc_path');
-    // keepalived: no retries by default for MISC_CHECK; a retry set on the service or server applies to it too.
-    if ((t.retries ?? 0) > 0) c.ctx.error(c.stmt, `not supported: ${t.retries} retries of a MISC_CHECK (set retry on the other checkers only)`, 'retry');
-    // keepalived: the script's timeout defaults to the delay_loop (60 s).
-    check = { type: 'misc', script: c.script ?? '', timeout: duration(c.timeout ?? t.delayLoop ?? 60) };
-  } else {
-    const base = {
-      ...(c.port !== undefined ? { port: c.port } : {}),
-      ...(t.connectTimeout !== undefined ? { connectTimeout: duration(t.connectTimeout) } : {}),
-    };
-    if (c.type === 'tcp') {
-      // keepalived: retry 1 and delay_before_retry 1 s by default (vrrpd's TCP defaults are the same).
-      check = { type: 'tcp', ...base, ...(t.retries !== undefined ? { retries: t.retries } : {}),
-        ...(t.delayBeforeRetry !== undefined ? { delayBeforeRetry: duration(t.delayBeforeRetry) } : {}) };
-    } else {
-      if (!c.urls.length) c.ctx.error(c.stmt, `${c.stmt.keyword} needs at least one url { path ... }`);
-      const vh = c.virtualHost ?? r.virtualHost;
-      check = {
-        type: c.type,
-        urls: c.urls.map((u) => ({ path: u.path ?? '', ...(u.digest ? { digest: u.digest } : {}), ...(u.status !== undefined ? { status: u.status } : {}) })),
-        ...base,
-        // keepalived retries a failed HTTP check once by default (vrrpd's own default is 3).
-        retries: t.retries ?? 1,
-        ...(t.delayBeforeRetry !== undefined ? { delayBeforeRetry: duration(t.delayBeforeRetry) } : {}),
-        ...(vh !== undefined ? { virtualHost: vh } : {}),
-      };
+  // The virtual server's delay_loop and alpha are its own fields; a real server's apply to each of its checkers.
+  const { delayLoop: vsDelayLoop, alpha: _alpha, ...vsTiming } = v.timing;
+  const inherited: Timing = { ...vsTiming, ...defined(r.timing) };
+  for (const c of r.checks) {
+    // keepalived: a MISC_CHECK takes a retry set on its real or virtual server (its own default is 0); vrrpd's has none.
+    if (c.type === 'misc' && c.timing.retries === undefined && (inherited.retries ?? 0) > 0) {
+      c.ctx.error(c.stmt, `not supported: ${inherited.retries} retries of a MISC_CHECK, inherited from its server (write retry 0 in it)`, 'retry');
     }
   }
-  out.check = check;
+  const checks = r.checks.map((c) => finishCheck(c, inherited, vsDelayLoop, r.virtualHost)).filter((c): c is CheckIn => c !== undefined);
+  if (checks.length) out.checks = checks;
   return out;
-}
-
-function defined(t: Timing): Timing {
-  return Object.fromEntries(Object.entries(t).filter(([, x]) => x !== undefined)) as Timing;
 }

@@ -8,9 +8,9 @@ import { mapVirtualServer } from './keepalived-lvs.js';
 import { parseGroup, type GroupDraft } from './keepalived-vsg.js';
 import { parseKeepalivedFile, type KeepalivedDiagnostic, type Pos, type Statement } from './keepalived-parse.js';
 import {
-  finishInstance, finishScript, finishSyncGroup, newInstance, newSyncGroup, syncMemberTracking, TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT,
-  VRRP_SYNC_GROUP, type FileDraft, type InstanceDraft, type ScriptDraft, type SyncGroupDraft,
+  finishInstance, finishScript, newInstance, TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT, type FileDraft, type InstanceDraft, type ScriptDraft,
 } from './keepalived-vrrp.js';
+import { finishSyncGroup, newSyncGroup, syncMemberTracking, VRRP_SYNC_GROUP, type SyncGroupDraft } from './keepalived-sync.js';
 
 export type { KeepalivedDiagnostic, Pos } from './keepalived-parse.js';
 
@@ -58,7 +58,7 @@ interface Top {
   scripts: ScriptDraft[];
   files: FileDraft[];
   /** virtual_server blocks, mapped once every virtual_server_group is known (a group may be defined after its use). */
-  vsStatements: Statement[];
+  vsStatements: { stmt: Statement; filesBefore: number }[];
   groups: Map<string, GroupDraft>;
   syncGroups: SyncGroupDraft[];
 }
@@ -113,7 +113,7 @@ export const TOP_LEVEL: KeywordTable<Top> = {
       top.ctx.dispatch(top.ctx.needBlock(s), VRRP_SYNC_GROUP, g, 'vrrp_sync_group');
       top.syncGroups.push(g);
     },
-    virtual_server: (s, top) => { top.ctx.skipBlock(s); top.vsStatements.push(s); },
+    virtual_server: (s, top) => { top.ctx.skipBlock(s); top.vsStatements.push({ stmt: s, filesBefore: top.files.length }); },
     virtual_server_group: (s, top) => {
       const g = parseGroup(top.ctx, s);
       if (!g) return;
@@ -206,10 +206,15 @@ function assemble(top: Top): ConfigInput {
     new Set([...top.instances, ...top.syncGroups].flatMap((i) => pick(i).map((r) => r.name)));
   const usedScripts = tracked((i) => i.trackScripts);
   const usedFiles = tracked((i) => i.trackFiles);
-  const config: ConfigInput = g.routerId !== undefined ? { global: { routerId: g.routerId }, instances: {} } : { instances: {} };
+  const instances: NonNullable<ConfigInput['instances']> = {};
+  const config: ConfigInput = g.routerId !== undefined ? { global: { routerId: g.routerId }, instances } : { instances };
   if (g.netNamespace !== undefined) (config.global ??= {} as NonNullable<ConfigInput['global']>).netNamespace = g.netNamespace;
-  for (const d of top.instances) config.instances[d.name] = finishInstance(d, g, new Set(scripts.keys()), new Set(files.keys()));
+  for (const d of top.instances) instances[d.name] = finishInstance(d, g, new Set(scripts.keys()), new Set(files.keys()));
   if (Object.keys(syncGroups).length) config.syncGroups = syncGroups;
+  // keepalived looks a FILE_CHECK's track_file up when it reads the checker: among those defined before it.
+  const used = new Set<string>();
+  const vss = top.vsStatements.flatMap(({ stmt, filesBefore }) =>
+    mapVirtualServer(ctx, stmt, used, top.groups, (name) => top.files.slice(0, filesBefore).findLast((f) => f.name === name)?.out));
   const trackScripts: NonNullable<ConfigInput['trackScripts']> = {};
   for (const [name, d] of scripts) {
     if (usedScripts.has(name)) trackScripts[name] = finishScript(d);
@@ -217,15 +222,16 @@ function assemble(top: Top): ConfigInput {
   }
   if (Object.keys(trackScripts).length) config.trackScripts = trackScripts;
   const trackFiles: NonNullable<ConfigInput['trackFiles']> = {};
+  // A FILE_CHECK carries its track_file's path itself.
+  const checkerFiles = new Set(vss.flatMap((v) => (v.vs.realServers ?? [])
+    .flatMap((r) => (r.checks ?? []).flatMap((c) => (c.type === 'file' ? [c.file] : [])))));
   for (const [name, d] of files) {
     if (usedFiles.has(name)) trackFiles[name] = { ...d.out } as NonNullable<ConfigInput['trackFiles']>[string];
-    else ctx.warn(d.stmt, `track_file "${name}" is tracked by no vrrp_instance; not imported`);
+    else if (d.out.file === undefined || !checkerFiles.has(d.out.file)) ctx.warn(d.stmt, `track_file "${name}" is tracked by no vrrp_instance; not imported`);
   }
   if (Object.keys(trackFiles).length) config.trackFiles = trackFiles;
   const sync = syncDaemon(top);
   if (sync || g.timeouts) config.ipvs = { ...(g.timeouts ? { timeouts: timeoutsOf(g.timeouts) } : {}), ...(sync ? { syncDaemon: sync } : {}) };
-  const used = new Set<string>();
-  const vss = top.vsStatements.flatMap((s) => mapVirtualServer(ctx, s, used, top.groups));
   if (vss.length) config.virtualServers = Object.fromEntries(vss.map((v) => [v.name, v.vs]));
   return config;
 }

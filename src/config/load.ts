@@ -4,9 +4,13 @@ import { addressToBytes } from '../protocol/addr.js';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config, type ConfigInput, type InstanceSettings } from './schema.js';
-import { importSummary, isKeepalivedConfig, parseKeepalivedConfig, positionOf, type KeepalivedDiagnostic } from './keepalived.js';
+import { importSummary, isKeepalivedConfig, parseKeepalivedConfig, positionOf as kaPositionOf, type KeepalivedDiagnostic } from './keepalived.js';
 import { desiredTable, IpvsConfigError } from '../ipvs/reconcile.js';
 import { expandSyncGroups, syncGroupChecks } from './sync-groups.js';
+import { dirname, resolve } from 'node:path';
+import type { MappedInput, Pos } from './input-ctx.js';
+import { isLdirectordConfig, parseLdirectordConfig } from './ldirectord.js';
+import { isIpvsadmRules, parseIpvsadmRules } from './ipvsadm.js';
 
 export interface ConfigIssue {
   file: string;
@@ -190,20 +194,26 @@ export function parseConfig(text: string, file: string): LoadResult {
   }
   if (errors.length) return { ok: false, errors };
   const raw = doc.toJS() ?? {};
+  const warnings: ConfigIssue[] = [];
+  const included = raw && typeof raw === 'object' && !Array.isArray(raw) ? expandIncludes(raw as Record<string, unknown>, file, errors, warnings) : new Map<string, Map<string, Pos>>();
+  const where = (path: Path, unknown?: string) => {
+    const inc = path[0] === 'virtualServers' && typeof path[1] === 'string' ? included.get(path[1]) : undefined;
+    const at = inc ? kaPositionOf(inc, [...path, ...(unknown !== undefined ? [unknown] : [])].join('.')) : undefined;
+    return at ? { file: at.file, line: at.line, col: at.col } : { file, ...locate(doc, lc, path, unknown) };
+  };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path as Path;
       const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-      const pos = locate(doc, lc, path, unknown);
+      const pos = where(path, unknown);
       const shown = unknown === undefined ? path : [...path, unknown];
       const got = unknown === undefined ? valueAt(raw, path) : undefined;
       const gotText = got === undefined ? '' : `, got ${JSON.stringify(got)}`;
-      errors.push({ file, ...pos, path: shown.join('.'), message: describeIssue(issue) + gotText });
+      errors.push({ ...pos, path: shown.join('.'), message: describeIssue(issue) + gotText });
     }
     return { ok: false, errors };
   }
-  const warnings: ConfigIssue[] = [];
   // The IPVS table as the kernel will get it (ports vs forwarding, thresholds, duplicates...): the
   // same check `vrrpd run` makes, so `vrrpd check` never passes what run refuses.
   try {
@@ -213,11 +223,11 @@ export function parseConfig(text: string, file: string): LoadResult {
     for (const issue of e.issues) {
       const name = Object.keys(parsed.data.virtualServers).find((n) => issue.includes(n));
       const path = name ? ['virtualServers', name] : ['virtualServers'];
-      errors.push({ file, ...locate(doc, lc, path), path: path.join('.'), message: issue });
+      errors.push({ ...where(path), path: path.join('.'), message: issue });
     }
   }
   for (const c of [...crossChecks(parsed.data), ...syncGroupChecks(parsed.data)]) {
-    const issue = { file, ...locate(doc, lc, c.path), path: c.path.join('.'), message: c.message };
+    const issue = { ...where(c.path), path: c.path.join('.'), message: c.message };
     (c.warning ? warnings : errors).push(issue);
   }
   if (errors.length) return { ok: false, errors };
@@ -235,7 +245,49 @@ export async function loadConfig(file: string): Promise<LoadResult> {
   return parseConfig(text, file);
 }
 
-export type ConfigFormat = 'yaml' | 'keepalived' | 'auto';
+/**
+ * virtualServersFrom: each file is mapped (ldirectord.cf or ipvsadm rules, relative to the YAML file) and its virtual
+ * servers added to raw.virtualServers (tied to `instance` when given). Returns name -> positions in the included file.
+ */
+function expandIncludes(raw: Record<string, unknown>, file: string, errors: ConfigIssue[], warnings: ConfigIssue[]): Map<string, Map<string, Pos>> {
+  const out = new Map<string, Map<string, Pos>>();
+  const list = raw.virtualServersFrom;
+  if (!Array.isArray(list)) return out;
+  const vss = (raw.virtualServers ?? {}) as Record<string, unknown>;
+  if (raw.virtualServers !== undefined && (typeof raw.virtualServers !== 'object' || raw.virtualServers === null)) return out;
+  for (const [i, inc] of list.entries()) {
+    if (!inc || typeof inc !== 'object') continue;
+    const { ldirectord, ipvsadm, instance } = inc as Record<string, unknown>;
+    const rel = typeof ldirectord === 'string' ? ldirectord : typeof ipvsadm === 'string' ? ipvsadm : undefined;
+    if (rel === undefined) continue;
+    const path = resolve(dirname(file), rel);
+    const m = typeof ldirectord === 'string' ? parseLdirectordConfig(path) : parseIpvsadmRules(path);
+    for (const d of m.diagnostics) (d.severity === 'error' ? errors : warnings).push({ file: d.file, line: d.line, col: d.col, path: d.keyword, message: d.message });
+    if (!m.ok) continue;
+    for (const [name, vs] of Object.entries(m.config.virtualServers ?? {})) {
+      if (Object.hasOwn(vss, name)) {
+        errors.push({ ...(kaPositionOf(m.positions, `virtualServers.${name}`) ?? { file: path, line: 0, col: 0 }), path: `virtualServersFrom.${i}`, message: `virtual server "${name}" is also defined in ${file}` });
+        continue;
+      }
+      vss[name] = typeof instance === 'string' ? { ...(vs as object), instance } : vs;
+      const pos = new Map<string, Pos>();
+      for (const [k, v] of m.positions) if (k === `virtualServers.${name}` || k.startsWith(`virtualServers.${name}.`)) pos.set(k, v);
+      out.set(name, pos);
+    }
+  }
+  raw.virtualServers = vss;
+  return out;
+}
+
+export type ConfigFormat = 'yaml' | 'keepalived' | 'ldirectord' | 'ipvsadm' | 'auto';
+
+/** The input format of a file's text: keepalived, ldirectord, ipvsadm rules, else YAML. */
+export function detectFormat(text: string): 'yaml' | 'keepalived' | 'ldirectord' | 'ipvsadm' {
+  if (isKeepalivedConfig(text)) return 'keepalived';
+  if (isLdirectordConfig(text)) return 'ldirectord';
+  if (isIpvsadmRules(text)) return 'ipvsadm';
+  return 'yaml';
+}
 
 export interface AnyLoadOptions {
   /** 'auto' (default): keepalived syntax when the file looks like it, YAML otherwise. */
@@ -248,7 +300,11 @@ export interface AnyLoadOptions {
 
 /** Like LoadResult; for keepalived input also the mapped config (YAML input shape) and the warnings when refused. */
 export type AnyLoadResult = LoadResult & {
-  format: 'yaml' | 'keepalived'; mapped?: ConfigInput; warnings?: ConfigIssue[];
+  format: 'yaml' | 'keepalived' | 'ldirectord' | 'ipvsadm';
+  mapped?: ConfigInput;
+  warnings?: ConfigIssue[];
+  /** ldirectord / ipvsadm input: facts to print at start and in `vrrpd import` (no health checks, VIP hints...). */
+  notes?: string[];
   /** keepalived input: per source file, settings carried over, refused and warned about (vrrpd import prints it). */
   summary?: { file: string; carried: number; refused: number; warned: number }[];
 };
@@ -261,23 +317,28 @@ export async function loadAnyConfig(file: string, opts: AnyLoadOptions = {}): Pr
   let format = opts.format ?? 'auto';
   if (format === 'auto') {
     const text = await readFile(file, 'utf8').catch(() => null);
-    format = text !== null && isKeepalivedConfig(text) ? 'keepalived' : 'yaml';
+    format = text !== null ? detectFormat(text) : 'yaml';
   }
   if (format === 'yaml') return { ...(await loadConfig(file)), format };
-  const ka = await parseKeepalivedConfig(file, { strict: opts.strict === true, ...(opts.includeRoot ? { includeRoot: opts.includeRoot } : {}) });
+  const ka: Pick<MappedInput<ConfigInput>, 'config' | 'diagnostics' | 'positions'> & { notes?: string[]; settings?: Map<string, Pos[]> } = format === 'keepalived'
+    ? await parseKeepalivedConfig(file, { strict: opts.strict === true, ...(opts.includeRoot ? { includeRoot: opts.includeRoot } : {}) })
+    : format === 'ldirectord' ? parseLdirectordConfig(file, { strict: opts.strict === true }) : parseIpvsadmRules(file, { strict: opts.strict === true });
+  const notes = ka.notes ?? [];
   const fromKa = (d: KeepalivedDiagnostic): ConfigIssue => ({ file: d.file, line: d.line, col: d.col, path: d.keyword, message: d.message });
   const kaWarnings = ka.diagnostics.filter((d) => d.severity === 'warning').map(fromKa);
   const kaErrors = ka.diagnostics.filter((d) => d.severity === 'error').map(fromKa);
   // JSON is YAML: the same parser, schema and cross-field rules as a YAML file; positions come from the mapper.
   const r = parseConfig(JSON.stringify(ka.config), file);
   const relocate = (i: ConfigIssue): ConfigIssue => {
-    const at = positionOf(ka.positions, i.path);
+    const at = kaPositionOf(ka.positions, i.path);
     return { ...i, file: at?.file ?? file, line: at?.line ?? 0, col: at?.col ?? 0 };
   };
   const all = [...ka.diagnostics, ...(r.ok ? r.warnings.map((w) => ({ ...relocate(w), severity: 'warning' as const })) : r.errors.map((e) => ({ ...relocate(e), severity: 'error' as const })))];
-  const summary = importSummary({ settings: ka.settings, diagnostics: all.map((d) => ({ keyword: '', message: d.message, file: d.file, line: d.line, col: d.col, severity: d.severity })) });
+  const summary = ka.settings
+    ? { summary: importSummary({ settings: ka.settings, diagnostics: all.map((d) => ({ keyword: '', message: d.message, file: d.file, line: d.line, col: d.col, severity: d.severity })) }) }
+    : {};
   if (!r.ok || kaErrors.length) {
-    return { ok: false, errors: [...kaErrors, ...(r.ok ? [] : r.errors.map(relocate))], warnings: kaWarnings, format, mapped: ka.config, summary };
+    return { ok: false, errors: [...kaErrors, ...(r.ok ? [] : r.errors.map(relocate))], warnings: kaWarnings, format, mapped: ka.config, notes, ...summary };
   }
-  return { ok: true, config: r.config, warnings: [...kaWarnings, ...r.warnings.map(relocate)], format, mapped: ka.config, summary };
+  return { ok: true, config: r.config, warnings: [...kaWarnings, ...r.warnings.map(relocate)], format, mapped: ka.config, notes, ...summary };
 }

@@ -421,12 +421,27 @@ export const configSchema = z.strictObject({
      * creates it): setns(2) before any socket is opened (keepalived net_namespace).
      */
     netNamespace: z.string().regex(/^(?!\.\.?$)[^/\s\0]{1,255}$/, 'a network namespace name as `ip netns` shows it (no "/")').optional(),
+    /**
+     * Poll the config file (and the files it reads virtual servers from) this often; a changed file is reloaded
+     * as by SIGHUP: validated whole, a bad one refused and the running config kept (ldirectord autoreload).
+     */
+    autoReload: duration.optional(),
   }).prefault({}),
   ipvs: ipvsSchema.prefault({}),
   virtualServers: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), virtualServerSchema).default({}),
   trackScripts: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackScriptSchema).default({}),
   trackFiles: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), trackFileSchema).default({}),
-  instances: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an instance name of letters, digits, "_", "-", "."'), instanceSchema),
+  /**
+   * Virtual servers read from another format's file (path relative to this file), added to virtualServers: a
+   * heartbeat + ldirectord director keeps its ldirectord.cf; `instance` ties them to one VRRP instance.
+   */
+  virtualServersFrom: z.array(z.strictObject({
+    ldirectord: z.string().min(1).optional(),
+    ipvsadm: z.string().min(1).optional(),
+    instance: z.string().optional(),
+  }).refine((v) => (v.ldirectord === undefined) !== (v.ipvsadm === undefined), 'one of ldirectord or ipvsadm')).default([]),
+  /** May be empty when virtualServers exist: a standalone director (no VRRP), its services always programmed. */
+  instances: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an instance name of letters, digits, "_", "-", "."'), instanceSchema).default({}),
   syncGroups: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a group name of letters, digits, "_", "-", "."'), syncGroupSchema).default({}),
 });
 

@@ -1,9 +1,8 @@
 // The CLI commands that talk to a running daemon: status (table or JSON), yield, resume; and `run`.
-import type { StatusReport, YieldResult } from '../daemon/director.js';
+import type { ReloadOutcome, StatusReport, YieldResult } from './protocol.js';
 import { request, ControlError } from './client.js';
 import { DEFAULT_SOCKET } from './protocol.js';
 import { duration } from '../config/schema.js';
-import type { ReloadOutcome } from '../daemon.js';
 
 export interface Io {
   stdout(text: string): void;

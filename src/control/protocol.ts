@@ -1,5 +1,16 @@
 // Control-socket protocol: newline-delimited JSON requests and replies, validated with zod.
 import { z } from 'zod';
+import type { ReloadReport } from '../daemon/reload.js';
+export type { StatusReport } from '../daemon/status.js';
+export type { YieldResult } from '../daemon/runner.js';
+
+/** The reply to `reload`: applied, or refused with the errors (the running config is kept). */
+export interface ReloadOutcome {
+  applied: boolean;
+  errors: string[];
+  warnings?: string[];
+  plan?: ReloadReport;
+}
 
 export const requestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ id: z.union([z.string(), z.number()]).optional(), cmd: z.literal('status') }),

@@ -42,6 +42,8 @@ export class IpvsController {
   private lastError: string | null = null;
   /** Real-server health (health checks); every server healthy until set. */
   private healthy: ((service: string, rs: { address: string; port: number }) => boolean) | undefined;
+  /** Real-server weight as the health checks set it (FILE_CHECK); the configured weight until set. */
+  private weight: ((service: string, rs: { address: string; port: number; weight: number }) => number) | undefined;
 
   private readonly reconciler: IpvsReconciler;
 
@@ -57,8 +59,10 @@ export class IpvsController {
     return new IpvsController(client, cfg, log);
   }
 
-  setHealth(fn: (service: string, rs: { address: string; port: number }) => boolean): void {
+  setHealth(fn: (service: string, rs: { address: string; port: number }) => boolean,
+    weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void {
     this.healthy = fn;
+    this.weight = weight;
   }
 
   static isUnavailable(e: unknown): boolean {
@@ -84,7 +88,9 @@ export class IpvsController {
     const cfg = this.cfg;
     const run = async () => {
       let desired: DesiredService[] = [];
-      if (masters.length) desired = desiredTable(cfg.virtualServers, masters, this.healthy ? { healthy: this.healthy } : {});
+      if (masters.length) desired = desiredTable(cfg.virtualServers, masters, {
+        ...(this.healthy ? { healthy: this.healthy } : {}), ...(this.weight ? { weight: this.weight } : {}),
+      });
       // A table the kernel partly refused is logged and shown in status; the sync daemon still
       // follows the role (a MASTER must sync its connections to the peer whatever else failed).
       const tableOk = keep || (await this.reconcile(desired));

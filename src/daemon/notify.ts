@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { NotifySettings } from '../config/schema.js';
 import type { VrrpState } from '../engine/types.js';
-import { runScript } from './scripts.js';
+import { runScript } from '../os/scripts.js';
 
 export class Notifier {
   private chain: Promise<void> = Promise.resolve();

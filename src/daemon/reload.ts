@@ -2,8 +2,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Config, InstanceSettings } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
-import { canonicalAddress } from '../protocol/addr.js';
-import { VRRP_MCAST_V4, VRRP_MCAST_V6 } from '../protocol/advert.js';
+import { groupOfInstance } from '../config/sync-groups.js';
 
 export interface ReloadReport {
   unchanged: string[];
@@ -26,13 +25,10 @@ export function planReload(prev: Config, next: Config): ReloadReport {
   for (const [name, s] of Object.entries(next.instances)) {
     const old = prev.instances[name];
     if (!old) r.added.push(name);
-    else if (isDeepStrictEqual(old, s)) r.unchanged.push(name);
+    // A changed sync group is a live change: the engine learns its group through reconfigure.
+    else if (isDeepStrictEqual(old, s) && groupOfInstance(prev, name) === groupOfInstance(next, name)) r.unchanged.push(name);
     else if (!isDeepStrictEqual(identity(old), identity(s))) r.restarted.push(name);
     else r.updated.push(name);
   }
   return r;
-}
-
-export function advertDestinations(s: InstanceSettings, family: 4 | 6): string[] {
-  return s.unicastPeers.length ? s.unicastPeers.map((p) => canonicalAddress(p)!) : [family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6];
 }

@@ -4,11 +4,18 @@ import { VrrpInstance } from '../engine/instance.js';
 import type { InstanceConfig } from '../engine/types.js';
 import type { InstanceSettings, Vip } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
-import type { YieldResult } from './director.js';
+import { advertDestinations, toEngineConfig, type EngineOptions } from '../config/engine-config.js';
+import type { Addr, Link } from '../net/ports.js';
 import { Notifier } from './notify.js';
-import type { Addr, Link } from './io.js';
-import { advertDestinations } from './reload.js';
-import { primaryAddress, toEngineConfig } from './status.js';
+
+/** The outcome of `vrrpd yield` for one instance (a control-socket reply). */
+export interface YieldResult {
+  instance: string;
+  outcome: 'taken-over' | 'reclaimed' | 'refused' | 'timeout';
+  by?: string;
+  afterMs?: number;
+  detail?: string;
+}
 
 export interface VipPlace {
   vip: Vip;
@@ -17,7 +24,11 @@ export interface VipPlace {
   mac: string | null;
 }
 
-/** One configured instance with what the shell needs around its engine. */
+/**
+ * One configured instance with what the shell needs around its engine. The engine's state
+ * (`inst.state`: VRRP state, whether the VIPs are held) is the only truth about the instance; the
+ * fields here are resolved settings and I/O bookkeeping.
+ */
 export interface Runner {
   name: string;
   settings: InstanceSettings;
@@ -27,21 +38,39 @@ export interface Runner {
   inst: VrrpInstance;
   vips: VipPlace[];
   advertDsts: string[];
+  /** IPv4 ID of the last advert (keepalived: per instance, from 1, never 0). */
   ipId: number;
+  /** Outstanding action work (VIP requests, GARP bursts, IPVS): stop and retire wait for it. */
   queue: Promise<void>;
   yieldWaiters: ((r: YieldResult) => void)[];
   garpSent: number;
-  vipsHeld: boolean;
   /** No source address was found at start: the instance runs in FAULT. */
   noSource: boolean;
   notifier: Notifier;
-  /** Encoded adverts by priority and destination; cleared when the settings change. */
+  /** Encoded adverts by priority, interval and destination; cleared when the settings change. */
   adverts: Map<string, Uint8Array>;
 }
 
-/** A runner for one instance; throws (nothing applied yet) when an interface is missing. */
-/** syncGroup: the group the instance is in (config/sync-groups.ts groupOfInstance), if any. */
-export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], links: Link[], now: number, log: Logger, syncGroup?: string): Runner {
+const IFA_F_SECONDARY = 0x01;
+const RT_SCOPE_UNIVERSE = 0;
+const RT_SCOPE_LINK = 253;
+
+/** keepalived's choice: the interface's first primary global IPv4, or its IPv6 link-local. */
+export function primaryAddress(addrs: Addr[], ifindex: number, family: 4 | 6): string | null {
+  const mine = addrs.filter((a) => a.index === ifindex && a.family === family);
+  const pick = family === 4
+    ? mine.find((a) => a.scope === RT_SCOPE_UNIVERSE && !(a.flags & IFA_F_SECONDARY))
+    : mine.find((a) => a.scope === RT_SCOPE_LINK);
+  return pick?.address ?? null;
+}
+
+/**
+ * A runner for one instance; throws (nothing applied yet) when an interface is missing.
+ * awaitServices: a new MASTER programs this instance's IPVS services before it takes the VIPs;
+ * syncGroup: the group the instance is in (config/sync-groups.ts groupOfInstance), if any.
+ */
+export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], links: Link[], now: number, log: Logger,
+  opts: EngineOptions = {}): Runner {
   const byName = (n: string) => links.find((l) => l.name === n);
   const link = byName(s.interface);
   if (!link) throw new Error(`instance ${name}: interface ${s.interface} does not exist`);
@@ -54,10 +83,10 @@ export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], li
     if (!l) throw new Error(`instance ${name}: VIP ${v.address} device ${dev} does not exist`);
     vips.push({ vip: v, dev, ifindex: l.index, mac: l.mac });
   }
-  const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'), syncGroup);
+  const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'), opts);
   return {
     name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, now),
     vips, advertDsts: advertDestinations(s, family), ipId: 0, queue: Promise.resolve(), yieldWaiters: [],
-    garpSent: 0, vipsHeld: false, noSource: primary === null, notifier: new Notifier(name, log), adverts: new Map(),
+    garpSent: 0, noSource: primary === null, notifier: new Notifier(name, log), adverts: new Map(),
   };
 }

@@ -1,66 +1,29 @@
-// Status report and config translation for the director: the JSON shape of `vrrpd status --json`, primary address choice.
-import type { InstanceConfig, VrrpState } from '../engine/types.js';
-import type { InstanceSettings } from '../config/schema.js';
+// The status report: the JSON shape of `vrrpd status --json`, built from the running instances.
+import type { VrrpState } from '../engine/types.js';
 import type { DropReason } from '../protocol/drop.js';
-import type { Addr } from './io.js';
 import type { Runner } from './runner.js';
 import type { IpvsStatus } from './ipvs.js';
-
-const IFA_F_SECONDARY = 0x01;
-const RT_SCOPE_UNIVERSE = 0;
-const RT_SCOPE_LINK = 253;
+import type { SyncGroupStatus } from './groups.js';
 
 export interface StatusReport {
   daemon: { pid: number; startedAt: string; drops: Partial<Record<DropReason, number>> };
   /** Present when the config has virtual servers. */
   ipvs?: IpvsStatus;
+  /** Present when the config has sync groups. */
+  syncGroups?: SyncGroupStatus[];
   instances: {
     name: string; vrid: number; version: number; interface: string; state: VrrpState; priority: number;
     effectivePriority: number; master: string | null; masterPriority: number | null; primaryAddress: string;
     vips: string[]; configuredVips: { address: string; dev: string }[]; since: string; reason: string | null;
     reasonDetail: string; held: boolean; faults: string[]; advertIntervalMs: number; masterAdverIntervalMs: number;
     counters: Record<string, unknown>;
+    /** The sync group, and whether this BACKUP waits for its group to become MASTER. */
+    syncGroup?: string; wantsMaster?: boolean;
   }[];
 }
 
 export function nonZero<K extends string>(o: Record<K, number>): Partial<Record<K, number>> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => (v as number) > 0)) as Partial<Record<K, number>>;
-}
-
-/** keepalived's choice: the interface's first primary global IPv4, or its IPv6 link-local. */
-export function primaryAddress(addrs: Addr[], ifindex: number, family: 4 | 6): string | null {
-  const mine = addrs.filter((a) => a.index === ifindex && a.family === family);
-  const pick = family === 4
-    ? mine.find((a) => a.scope === RT_SCOPE_UNIVERSE && !(a.flags & IFA_F_SECONDARY))
-    : mine.find((a) => a.scope === RT_SCOPE_LINK);
-  return pick?.address ?? null;
-}
-
-export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6, primary: string, syncGroup?: string): InstanceConfig {
-  return {
-    name,
-    ...(syncGroup !== undefined ? { syncGroup } : {}),
-    vrid: s.vrid,
-    version: s.version,
-    family,
-    priority: s.priority,
-    advertIntervalCs: s.advertInterval / 10,
-    preempt: s.preempt,
-    preemptDelayMs: s.preemptDelay,
-    initialState: s.state,
-    primaryAddress: primary,
-    advertAddresses: s.vips.map((v) => v.address),
-    authType: s.auth?.type === 'pass' ? 1 : 0,
-    authPassword: s.auth?.password ?? '',
-    strictAddressCheck: s.strictAddressCheck,
-    garp: {
-      masterDelayMs: s.garp.masterDelay,
-      masterRepeat: s.garp.masterRepeat,
-      masterRefreshMs: s.garp.masterRefresh,
-      refreshRepeat: s.garp.refreshRepeat,
-      lowerPriorityRepeat: s.garp.lowerPriorityRepeat,
-    },
-  };
 }
 
 /** The `vrrpd status --json` object. */
@@ -90,6 +53,7 @@ export function buildStatus(runners: readonly Runner[], drops: Record<DropReason
         advertIntervalMs: r.settings.advertInterval,
         masterAdverIntervalMs: st.masterAdverIntervalCs * 10,
         counters: { ...st.counters, garpSent: r.garpSent },
+        ...(r.engineCfg.syncGroup !== undefined ? { syncGroup: r.engineCfg.syncGroup, wantsMaster: st.wantsMaster } : {}),
       };
     }),
   };

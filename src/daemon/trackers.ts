@@ -1,55 +1,77 @@
-// Track scripts (run every interval, rise/fall) and track files (integer × weight, inotify-driven).
+// Track scripts (shell of track-core.ts, driven by one scheduler) and track files (integer × weight, inotify-driven).
 import { readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
 import type { Config, InstanceSettings, TrackFile, TrackScript } from '../config/schema.js';
-import { checkExecutable, runScript } from './scripts.js';
-import type { Link } from './io.js';
+import { checkExecutable, runScript, type ScriptResult } from '../os/scripts.js';
+import type { Link } from '../net/ports.js';
+import { DeadlineNotifier, processClock, type Timed, type TimedClock } from '../checks/timed.js';
+import { initialTrackState, trackNextDeadline, trackStep, type ScriptState, type TrackEvent, type TrackState } from './track-core.js';
 
-/** Unknown until the first result; counts as OK meanwhile (the instance is waiting in BACKUP anyway). */
-export type ScriptState = 'unknown' | 'ok' | 'failed';
+export type { ScriptState } from './track-core.js';
 
-export class ScriptTracker {
-  state: ScriptState = 'unknown';
-  private successes = 0;
-  private failures = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
+/** Where a tracker gets its time from, and whom it tells that its next deadline moved. */
+export interface TrackerHost {
+  now(): number;
+  onDeadlinesChanged(): void;
+}
 
-  constructor(readonly name: string, readonly spec: TrackScript, private readonly log: Logger, private readonly onChange: () => void) {}
+/**
+ * A track script (shell of track-core.ts): runs the script when the core says so and feeds the exit back with
+ * host.now(); no timers of its own (its owner drives nextDeadline() / runDue(now)).
+ */
+export class ScriptTracker implements Timed {
+  private core: TrackState = initialTrackState();
+
+  constructor(readonly name: string, readonly spec: TrackScript, private readonly log: Logger, private readonly onChange: () => void,
+    private readonly host: TrackerHost) {}
+
+  /** Unknown until the first result; counts as OK meanwhile (the instance is waiting in BACKUP anyway). */
+  get state(): ScriptState { return this.core.state; }
+  /** The script is running. */
+  get running(): boolean { return this.core.phase === 'running'; }
 
   start(): void {
-    void this.tick();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.stopped) return;
-    const r = await runScript(this.spec.script, [], this.spec.timeout);
-    if (this.stopped) return;
-    if (r.ok) {
-      this.successes++;
-      this.failures = 0;
-    } else {
-      this.failures++;
-      this.successes = 0;
-      this.log.debug({ script: this.name, code: r.code, signal: r.signal, timedOut: r.timedOut, stderr: r.stderr }, 'track script failed');
-    }
-    const prev = this.state;
-    // keepalived's rise/fall; the first result decides at once.
-    if (r.ok && (prev !== 'ok') && (prev === 'unknown' || this.successes >= this.spec.rise)) this.state = 'ok';
-    if (!r.ok && (prev !== 'failed') && (prev === 'unknown' || this.failures >= this.spec.fall)) this.state = 'failed';
-    if (this.state !== prev) {
-      this.log.info({ script: this.name, from: prev, to: this.state, timedOut: r.timedOut }, `track script ${this.name}: ${this.state}`);
-      this.onChange();
-    }
-    this.timer = setTimeout(() => void this.tick(), this.spec.interval);
+    this.feed({ type: 'start' });
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.feed({ type: 'stop' });
+  }
+
+  nextDeadline(): number | null {
+    return trackNextDeadline(this.core);
+  }
+
+  runDue(now: number): void {
+    const d = this.nextDeadline();
+    if (d !== null && d <= now) this.feed({ type: 'due' }, now);
+  }
+
+  private feed(ev: TrackEvent, now = this.host.now(), r?: ScriptResult): void {
+    const before = this.nextDeadline();
+    const { state, actions } = trackStep(this.core, this.spec, now, ev);
+    this.core = state;
+    for (const a of actions) {
+      if (a.type === 'run') this.run();
+      else {
+        this.log.info({ script: this.name, from: a.from, to: a.to, timedOut: r?.timedOut }, `track script ${this.name}: ${a.to}`);
+        this.onChange();
+      }
+    }
+    if (this.nextDeadline() !== before) this.host.onDeadlinesChanged();
+  }
+
+  private run(): void {
+    const failed = (e: unknown): ScriptResult =>
+      ({ ok: false, code: null, signal: null, timedOut: false, ms: 0, stderr: e instanceof Error ? e.message : String(e) });
+    void runScript(this.spec.script, [], this.spec.timeout).catch(failed).then((r) => {
+      if (this.core.phase !== 'running') return; // stopped meanwhile: the result is ignored
+      if (!r.ok) this.log.debug({ script: this.name, code: r.code, signal: r.signal, timedOut: r.timedOut, stderr: r.stderr }, 'track script failed');
+      this.feed({ type: 'result', ok: r.ok }, this.host.now(), r);
+    });
   }
 }
 
@@ -106,12 +128,58 @@ export interface TrackingInputs {
   weight: number;
 }
 
-/** The scripts and files the config tracks, shared by all instances; notifies on any change. */
-export class TrackerSet {
+export interface TrackerOptions {
+  /** Monotonic ms (the scheduler's clock); default performance.now(). */
+  clock?: TimedClock;
+  /**
+   * An outside scheduler drives the track scripts: called whenever nextDeadline() may have moved; it then calls
+   * runDue(now) at that deadline. Without it, a setTimeout driver of our own does (TimerDriver).
+   */
+  onDeadlinesChanged?: () => void;
+}
+
+/**
+ * The scripts and files the config tracks, shared by all instances; notifies on any change.
+ * Time: nextDeadline() / runDue(now) (Timed), driven by options.onDeadlinesChanged's scheduler or our own timer.
+ */
+export class TrackerSet implements Timed {
   private readonly scripts = new Map<string, ScriptTracker>();
   private readonly files = new Map<string, FileTracker>();
+  private readonly host: TrackerHost;
+  private readonly deadlines: DeadlineNotifier;
 
-  constructor(private readonly log: Logger, private readonly onChange: () => void) {}
+  constructor(private readonly log: Logger, private readonly onChange: () => void, options: TrackerOptions = {}) {
+    const now = (options.clock ?? processClock()).now;
+    this.deadlines = new DeadlineNotifier(this, now, options.onDeadlinesChanged);
+    this.host = { now, onDeadlinesChanged: this.deadlines.changed };
+  }
+
+  /** The earliest run due among the track scripts (null: none). */
+  nextDeadline(): number | null {
+    let next: number | null = null;
+    for (const t of this.scripts.values()) {
+      const d = t.nextDeadline();
+      if (d !== null && (next === null || d < next)) next = d;
+    }
+    return next;
+  }
+
+  /** Start every track script run due at or before `now`. */
+  runDue(now: number): void {
+    this.deadlines.batch(() => { for (const t of [...this.scripts.values()]) t.runDue(now); });
+  }
+
+  /** Track scripts running now. */
+  inFlight(): number {
+    let n = 0;
+    for (const t of this.scripts.values()) if (t.running) n++;
+    return n;
+  }
+
+  /** The state of a track script the config uses (undefined: not tracked). */
+  scriptState(name: string): ScriptState | undefined {
+    return this.scripts.get(name)?.state;
+  }
 
   /** Start what the config uses; keep running trackers whose spec is unchanged (no reset on reload). */
   async sync(cfg: Config): Promise<void> {
@@ -125,7 +193,7 @@ export class TrackerSet {
     }
     for (const name of usedScripts) {
       if (this.scripts.has(name)) continue;
-      const tr = new ScriptTracker(name, cfg.trackScripts[name]!, this.log, this.onChange);
+      const tr = new ScriptTracker(name, cfg.trackScripts[name]!, this.log, this.onChange, this.host);
       this.scripts.set(name, tr);
       tr.start();
     }
@@ -166,7 +234,8 @@ export class TrackerSet {
   }
 
   stop(): void {
-    for (const t of this.scripts.values()) t.stop();
+    this.deadlines.stop();
+    this.deadlines.batch(() => { for (const t of this.scripts.values()) t.stop(); });
     for (const t of this.files.values()) t.stop();
   }
 }

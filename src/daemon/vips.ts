@@ -1,7 +1,7 @@
 // VIP addresses (rtnetlink, in order, not awaited one by one) and gratuitous ARP / NA bursts for a runner.
 import type { Logger } from 'pino';
 import { gratuitousArp, unsolicitedNa } from '../protocol/frames.js';
-import type { NetIO, PacketChannel } from './io.js';
+import type { NetIO, PacketChannel } from '../net/ports.js';
 import type { Runner, VipPlace } from './runner.js';
 
 export class VipOps {
@@ -41,11 +41,11 @@ export class VipOps {
    * the burst goes out now, right behind the advert and the VIP requests.
    */
   async announce(r: Runner, places: VipPlace[], count: number): Promise<void> {
-    if (!r.vipsHeld) return; // left MASTER before the burst was due
+    if (!r.inst.state.vipsHeld) return; // left MASTER before the burst was due
     const gap = r.settings.garp.interval;
     for (let round = 0; round < count; round++) {
       for (const p of places) {
-        if (!r.vipsHeld) return;
+        if (!r.inst.state.vipsHeld) return;
         this.sendGarp(r, p);
         if (gap > 0) await new Promise((res) => setTimeout(res, gap));
       }

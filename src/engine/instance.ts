@@ -13,12 +13,18 @@ const MAX_TICK_ROUNDS = 64;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** The working copy one step() call builds; nothing outside step() ever sees it mutable. */
+/**
+ * The working copy one step() call builds; nothing outside step() ever sees it mutable.
+ * Actions come out in the order the shell must run them: `out` holds the wire work (adverts first
+ * where they are due, VIP requests, GARP/NA bursts), `late` the bookkeeping that follows it
+ * (transition record, hooks, notify scripts, log-only facts).
+ */
 interface Draft {
   s: Mutable<InstanceState>;
   cfg: InstanceConfig;
   now: number;
   out: Action[];
+  late: Action[];
 }
 
 export interface StepResult {
@@ -55,6 +61,8 @@ export function initialState(cfg: InstanceConfig, now: number): InstanceState {
     yieldStartedAt: null,
     lowerMasterSince: null,
     lastHealAnnounceAt: null,
+    vipsHeld: false,
+    awaitingServices: false,
     counters: {
       advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0,
       becameMaster: 0, releasedMaster: 0, addressMismatches: 0, drops: {},
@@ -74,7 +82,7 @@ function masterDownInterval(d: Draft): number {
 }
 
 function transition(d: Draft, to: VrrpState, reason: TransitionReason, detail: string): void {
-  d.out.push({ type: 'transition', from: d.s.state, to, reason, detail });
+  d.late.push({ type: 'transition', from: d.s.state, to, reason, detail });
   d.s.state = to;
   d.s.since = d.now;
   d.s.reason = reason;
@@ -105,8 +113,21 @@ function clearMasterTimers(d: Draft): void {
 /** Leaving MASTER for any state: the VIPs go. The caller sends the priority-0 advert if due. */
 function releaseMaster(d: Draft): void {
   d.out.push({ type: 'removeVips' });
+  d.s.vipsHeld = false;
+  d.s.awaitingServices = false;
   d.s.counters.releasedMaster++;
   clearMasterTimers(d);
+}
+
+/** RFC 5798 §6.4.1 "broadcast a gratuitous ARP request": the VIPs go up, announced, GARP timers start. */
+function takeVips(d: Draft): void {
+  const { cfg, now } = d;
+  d.out.push({ type: 'addVips' });
+  d.s.vipsHeld = true;
+  d.s.awaitingServices = false;
+  announce(d, cfg.garp.masterRepeat, 'become-master');
+  d.s.garpDelayTimer = cfg.garp.masterDelayMs > 0 ? now + cfg.garp.masterDelayMs : null;
+  d.s.garpRefreshTimer = cfg.garp.masterRefreshMs > 0 ? now + cfg.garp.masterRefreshMs : null;
 }
 
 // RFC 5798 §6.4.1 / §6.4.2 "transition to Master": send an ADVERTISEMENT, broadcast gratuitous ARP,
@@ -121,11 +142,15 @@ function becomeMaster(d: Draft, reason: TransitionReason, detail: string): void 
   d.s.lowerMasterSince = null;
   // The advert first: it stops a peer's takeover sooner than anything else we can do.
   sendAdvert(d, d.s.effectivePriority);
-  d.out.push({ type: 'addVips' });
-  announce(d, cfg.garp.masterRepeat, 'become-master');
   d.s.adverTimer = now + csToMs(cfg.advertIntervalCs);
-  d.s.garpDelayTimer = cfg.garp.masterDelayMs > 0 ? now + cfg.garp.masterDelayMs : null;
-  d.s.garpRefreshTimer = cfg.garp.masterRefreshMs > 0 ? now + cfg.garp.masterRefreshMs : null;
+  // With services to program first, the VIPs wait for servicesReady (the 'master' hook starts it).
+  if (cfg.awaitServices) {
+    d.s.awaitingServices = true;
+    d.s.garpDelayTimer = null;
+    d.s.garpRefreshTimer = null;
+  } else {
+    takeVips(d);
+  }
   d.s.counters.becameMaster++;
   if (d.s.yieldStartedAt !== null) {
     d.out.push({ type: 'yieldOutcome', outcome: 'reclaimed', afterMs: now - d.s.yieldStartedAt });
@@ -133,8 +158,8 @@ function becomeMaster(d: Draft, reason: TransitionReason, detail: string): void 
     d.s.held = false; // the hold protected a new master; there is none, so it has no purpose left
     d.s.holdUntil = null;
   }
-  d.out.push({ type: 'hook', hook: 'master' });
-  d.out.push({ type: 'notify', state: 'MASTER', priority: d.s.effectivePriority });
+  d.late.push({ type: 'hook', hook: 'master' });
+  d.late.push({ type: 'notify', state: 'MASTER', priority: d.s.effectivePriority });
 }
 
 function becomeBackup(
@@ -145,8 +170,8 @@ function becomeBackup(
   d.s.masterDownTimer = d.now + masterDownInterval(d);
   d.s.downCause = downCause;
   d.s.lowerMasterSince = null;
-  d.out.push({ type: 'hook', hook: 'backup' });
-  d.out.push({ type: 'notify', state: 'BACKUP', priority: d.s.effectivePriority });
+  d.late.push({ type: 'hook', hook: 'backup' });
+  d.late.push({ type: 'notify', state: 'BACKUP', priority: d.s.effectivePriority });
 }
 
 function enterFault(d: Draft, detail: string): void {
@@ -160,8 +185,8 @@ function enterFault(d: Draft, detail: string): void {
   d.s.masterPriority = null;
   d.s.yieldStartedAt = null;
   d.s.lowerMasterSince = null;
-  d.out.push({ type: 'hook', hook: 'fault' });
-  d.out.push({ type: 'notify', state: 'FAULT', priority: d.s.effectivePriority });
+  d.late.push({ type: 'hook', hook: 'fault' });
+  d.late.push({ type: 'notify', state: 'FAULT', priority: d.s.effectivePriority });
 }
 
 /** Startup, or leaving FAULT: RFC 5798 §6.4.1 decides between MASTER and BACKUP. */
@@ -170,8 +195,8 @@ function start(d: Draft, backupReason: TransitionReason, detail: string): void {
   d.s.masterAdverIntervalCs = cfg.advertIntervalCs;
   if (d.s.faults.length > 0) {
     transition(d, 'FAULT', 'fault', `faults: ${d.s.faults.join(', ')}`);
-    d.out.push({ type: 'hook', hook: 'fault' });
-    d.out.push({ type: 'notify', state: 'FAULT', priority: d.s.effectivePriority });
+    d.late.push({ type: 'hook', hook: 'fault' });
+    d.late.push({ type: 'notify', state: 'FAULT', priority: d.s.effectivePriority });
   } else if (cfg.priority === 255) {
     becomeMaster(d, 'owner', `${detail}; priority 255 owns the addresses`);
   } else {
@@ -198,8 +223,8 @@ function shutdown(d: Draft): void {
   d.s.yieldStartedAt = null;
   d.s.master = null;
   d.s.masterPriority = null;
-  d.out.push({ type: 'hook', hook: 'stop' });
-  d.out.push({ type: 'notify', state: 'STOP', priority: d.s.effectivePriority });
+  d.late.push({ type: 'hook', hook: 'stop' });
+  d.late.push({ type: 'notify', state: 'STOP', priority: d.s.effectivePriority });
 }
 
 function sameAddressList(theirs: readonly string[], ours: readonly string[]): boolean {
@@ -310,7 +335,7 @@ function onAdvert(d: Draft, adv: Advert, src: string, ttl: number, unicast: bool
   sendAdvert(d, eff);
   s.adverTimer = now + csToMs(cfg.advertIntervalCs);
   const holdoff = Math.max(1000, 3 * csToMs(cfg.advertIntervalCs));
-  if (s.lastHealAnnounceAt === null || now - s.lastHealAnnounceAt >= holdoff) {
+  if (s.vipsHeld && (s.lastHealAnnounceAt === null || now - s.lastHealAnnounceAt >= holdoff)) {
     announce(d, cfg.garp.lowerPriorityRepeat, 'lower-priority');
     s.lastHealAnnounceAt = now;
   }
@@ -322,7 +347,7 @@ function onTick(d: Draft): void {
     if (s.holdUntil !== null && s.holdUntil <= now) {
       s.holdUntil = null;
       s.held = false;
-      d.out.push({ type: 'holdEnded', cause: 'expired' });
+      d.late.push({ type: 'holdEnded', cause: 'expired' });
       continue;
     }
     if (s.state === 'MASTER') {
@@ -436,8 +461,8 @@ function onYield(d: Draft, holdMs: number | null): void {
   // If nobody takes over within Master_Down_Interval we reclaim: a yield never orphans the VIPs.
   s.masterDownTimer = now + masterDownInterval(d);
   s.downCause = 'yield-reclaim';
-  d.out.push({ type: 'hook', hook: 'backup' });
-  d.out.push({ type: 'notify', state: 'BACKUP', priority: s.effectivePriority });
+  d.late.push({ type: 'hook', hook: 'backup' });
+  d.late.push({ type: 'notify', state: 'BACKUP', priority: s.effectivePriority });
 }
 
 /** A reload changed this instance's settings in place: keep state and rhythm, apply what changed. */
@@ -472,6 +497,7 @@ export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: 
     cfg,
     now,
     out: [],
+    late: [],
   };
   switch (ev.type) {
     case 'startup':
@@ -512,6 +538,9 @@ export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: 
     case 'reconfigure':
       onReconfigure(d);
       break;
+    case 'servicesReady':
+      if (d.s.state === 'MASTER' && d.s.awaitingServices) takeVips(d);
+      break;
     case 'syncMaster':
       onSyncMaster(d);
       break;
@@ -526,12 +555,12 @@ export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: 
       if (d.s.held) {
         d.s.held = false;
         d.s.holdUntil = null;
-        d.out.push({ type: 'holdEnded', cause: 'resume' });
+        d.late.push({ type: 'holdEnded', cause: 'resume' });
       }
       break;
   }
   if (d.s.state !== 'BACKUP') d.s.wantsMaster = false; // only a BACKUP waits for its group
-  return { state: d.s, actions: d.out };
+  return { state: d.s, actions: d.late.length ? [...d.out, ...d.late] : d.out };
 }
 
 /** Convenience holder: one instance, its config, its state. Assigning the step result is its only write. */

@@ -46,6 +46,11 @@ export interface InstanceConfig {
   strictAddressCheck: boolean;
   garp: GarpSchedule;
   /**
+   * A new MASTER waits for `servicesReady` before it adds the VIPs: the shell programs the IPVS
+   * services this instance carries first, so no client reaches a VIP without its service.
+   */
+  awaitServices?: boolean;
+  /**
    * The sync group this instance belongs to (keepalived vrrp_sync_group). When set, a fired
    * Master_Down_Timer does not make it MASTER: it answers 'wantMaster' and waits for 'syncMaster'
    * (see engine/sync-group.ts).
@@ -68,6 +73,8 @@ export type EngineEvent =
   /** Hand MASTER over; hold back for holdMs (null = until resume). */
   | { type: 'yield'; holdMs: number | null }
   | { type: 'resume' }
+  /** The services a new MASTER waited for (awaitServices) are in place: the VIPs may go up. */
+  | { type: 'servicesReady' }
   /** The config passed with this step replaces the previous one (reload): applied live, no transition. */
   | { type: 'reconfigure' }
   /** Sync group: every member can be MASTER; a member that wants MASTER becomes it now. */
@@ -163,5 +170,9 @@ export interface InstanceState {
   readonly lowerMasterSince: number | null;
   /** Last lower-priority re-announce (split-brain heal), to rate-limit GARP bursts. */
   readonly lastHealAnnounceAt: number | null;
+  /** The VIPs are ours on the box: between an addVips and the next removeVips. */
+  readonly vipsHeld: boolean;
+  /** MASTER waiting for servicesReady before adding the VIPs (InstanceConfig.awaitServices). */
+  readonly awaitingServices: boolean;
   readonly counters: Counters;
 }

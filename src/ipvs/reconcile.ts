@@ -59,6 +59,8 @@ export function parseNetmask(text: string | undefined, family: Family): number |
 export interface DesiredOptions {
   /** Health of a real server (health checks); default every server is healthy. Unhealthy servers are left out. */
   healthy?: (service: string, server: RealServer) => boolean;
+  /** The weight a real server gets (health checks: FILE_CHECK adjusts it); default its configured weight. */
+  weight?: (service: string, server: RealServer) => number;
 }
 
 /**
@@ -84,7 +86,7 @@ export function desiredTable(virtualServers: Readonly<Record<string, VirtualServ
       seen.set(key, name);
       const byKey = new Set<string>();
       vs.realServers.forEach((rs, i) => {
-        const d = destOf(svc, rs, rs.forwarding ?? vs.forwarding, rs.weight, `realServers[${i}]`, problems);
+        const d = destOf(svc, rs, rs.forwarding ?? vs.forwarding, options.weight?.(name, rs) ?? rs.weight, `realServers[${i}]`, problems);
         if (!d) return;
         if (byKey.has(destKey(d))) problems.push(`realServers[${i}]: ${destLabel(d)} listed twice`);
         byKey.add(destKey(d));

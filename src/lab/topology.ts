@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { StatusReport } from '../daemon/director.js';
+import type { StatusReport } from '../daemon/status.js';
 import { LabProcess, run, waitFor, type ExecOptions, type ExecResult } from './process.js';
 
 export { LabProcess, run, sleep, waitFor, type ExecOptions, type ExecResult, type Line } from './process.js';
 
-export type NodeName = 'lvs1' | 'lvs2' | 'client' | 'sw';
+import type { NodeName } from './process.js';
+export type { NodeName } from './process.js';
 export type DirectorName = 'lvs1' | 'lvs2';
 export const DIRECTORS: readonly DirectorName[] = ['lvs1', 'lvs2'];
 const NODES: readonly NodeName[] = ['sw', 'lvs1', 'lvs2', 'client'];

@@ -62,6 +62,7 @@ export interface NativeConstants {
   readonly ETH_P_IP: number;
   readonly ETH_P_IPV6: number;
   readonly ETH_P_ALL: number;
+  readonly CLONE_NEWNET: number;
   /** Width of cmsg_len (struct cmsghdr starts with a size_t): the cmsg layout depends on it. */
   readonly sizeof_size_t: number;
 }
@@ -100,6 +101,8 @@ export interface NativeAddon {
   /** Calls back (on the Node event loop, never blocking it) each time the fd is readable. */
   poll(fd: number, callback: (err: NativeError | null) => void): PollHandle;
   close(fd: number): void;
+  /** setns(2) for the calling (main) thread; nstype e.g. constants.CLONE_NEWNET. */
+  setns(fd: number, nstype: number): void;
   /** if_nametoindex(3); throws ENODEV when there is no such interface. */
   ifNameToIndex(name: string): number;
   /** timerfd_create(CLOCK_MONOTONIC) — the clock of process.hrtime — non-blocking. */
@@ -141,7 +144,7 @@ export function loadNative(): NativeAddon {
 }
 
 const KEYS = [
-  'socket', 'bind', 'setsockopt', 'getsockoptInt', 'sendmsg', 'recvmsg', 'poll', 'close', 'ifNameToIndex',
+  'socket', 'bind', 'setsockopt', 'getsockoptInt', 'sendmsg', 'recvmsg', 'poll', 'close', 'setns', 'ifNameToIndex',
   'timerfdCreate', 'timerfdSet', 'timerfdRead', 'clockOffsetNs', 'constants',
 ] as const satisfies ReadonlyArray<keyof NativeAddon>;
 

@@ -1,5 +1,5 @@
 // The real NetIO: the addon for VRRP sockets (IPv4, IPv6) and AF_PACKET, rtnetlink for addresses and links.
-import type { Addr, Link, NetEvent, NetIO, PacketChannel, VrrpChannel, VrrpRx } from '../daemon/io.js';
+import type { Addr, Link, NetEvent, NetIO, PacketChannel, VrrpChannel, VrrpRx } from './ports.js';
 import { addressToBytes } from '../protocol/addr.js';
 import { PacketSocket } from './packet-socket.js';
 import { Rtnetlink, type Addr as RtAddr, type Link as RtLink, type RtnlWatcher } from './rtnetlink.js';

@@ -54,7 +54,3 @@ export function compareAddresses(a: string, b: string): number {
   return compareAddressBytes(ab, bb);
 }
 
-/** True for fe80::/10. RFC 5798 §5.1.2.1: IPv6 adverts come from the link-local address. */
-export function isLinkLocal6(bytes: Uint8Array): boolean {
-  return bytes.length === 16 && bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80;
-}

@@ -22,10 +22,6 @@ export const DROP_REASONS = [
 
 export type DropReason = (typeof DROP_REASONS)[number];
 
-export function isDropReason(x: string): x is DropReason {
-  return (DROP_REASONS as readonly string[]).includes(x);
-}
-
 /** A fresh counter object with every reason at zero, so metrics list all of them. */
 export function emptyDropCounters(): Record<DropReason, number> {
   return Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;

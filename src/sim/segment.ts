@@ -36,6 +36,8 @@ export class Router {
   instance: VrrpInstance;
   alive = true;
   holdsVips = false;
+  /** How long this router's shell takes to program its services (awaitServices instances). */
+  servicesDelayMs = 0;
   constructor(readonly name: string, config: InstanceConfig, now: number) {
     this.instance = new VrrpInstance(config, now);
   }
@@ -263,18 +265,22 @@ export class Segment {
         this.setHolds(r, false);
         break;
       case 'sendAdvert':
-        this.broadcast(r, a.priority);
+        this.broadcast(r, a.priority, a.intervalCs);
+        break;
+      case 'hook':
+        // The shell's IPVS gate: services programmed, then the engine is told (it adds the VIPs).
+        if (a.hook === 'master' && r.config.awaitServices) this.at(this.now + r.servicesDelayMs, () => this.send(r, { type: 'servicesReady' }));
         break;
       default:
         break;
     }
   }
 
-  private broadcast(from: Router, priority: number): void {
+  private broadcast(from: Router, priority: number, intervalCs: number): void {
     const c = from.config;
     const dst = c.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6;
     const bytes = encodeAdvert({
-      version: c.version, family: c.family, vrid: c.vrid, priority, intervalCs: c.advertIntervalCs,
+      version: c.version, family: c.family, vrid: c.vrid, priority, intervalCs,
       addresses: c.advertAddresses, authType: c.authType, authPassword: c.authPassword,
       src: c.primaryAddress, dst,
     });

@@ -1,6 +1,6 @@
 // `vrrpd decode` handler: reads the pcap file, stdin or --hex text, prints reports, picks the exit code.
 import { readFile } from 'node:fs/promises';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../cli-io.js';
 import { decodeHex, decodePacketBytes, formatReport, type PacketReport } from './decode.js';
 import { SUPPORTED_LINK_TYPES, frameToIp, isSupportedLinkType, parsePcap } from './pcap.js';
 

@@ -12,7 +12,7 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 export const vs = (o: Record<string, unknown>): VirtualServer => virtualServerSchema.parse(o);
 
-/** Poll until cond() holds; throws after ms (bounded). */
+/** Poll until cond() holds; throws after ms (bounded). For I/O only: time-driven waits use the SkipClock. */
 export async function waitFor(cond: () => boolean, ms: number, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -44,12 +44,13 @@ function closeAll(server: Server, sockets: Set<Socket>): Promise<void> {
   return new Promise((r) => server.close(() => r()));
 }
 
-/** An HTTP server on 127.0.0.1 (ephemeral port) that records every request. */
-export async function httpServer(handler: (req: IncomingMessage, res: ServerResponse, hit: Hit) => void): Promise<TestServer> {
+/** An HTTP server on 127.0.0.1 (ephemeral port) that records every request, `at` the time of `now` (a test clock). */
+export async function httpServer(handler: (req: IncomingMessage, res: ServerResponse, hit: Hit) => void,
+  now: () => number = () => performance.now()): Promise<TestServer> {
   const hits: Hit[] = [];
   const sockets = new Set<Socket>();
   const server = createHttpServer((req, res) => {
-    const hit = { at: performance.now(), method: req.method ?? '', url: req.url ?? '', version: req.httpVersion, headers: req.headers };
+    const hit = { at: now(), method: req.method ?? '', url: req.url ?? '', version: req.httpVersion, headers: req.headers };
     hits.push(hit);
     handler(req, res, hit);
   });

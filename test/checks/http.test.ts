@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkPort, HealthChecks, type HealthCheckOptions } from '../../src/checks/index.js';
 import { hostHeader, httpRequest } from '../../src/checks/http.js';
 import {
-  captureLog, closedPort, gaps, httpServer, LOOPBACK, sleep, tcpServer, vs, waitFor, type TestServer,
+  captureLog, closedPort, gaps, httpServer, LOOPBACK, tcpServer, vs, waitFor, type TestServer,
 } from './helpers.js';
+import { SkipClock } from '../support/skip-clock.js';
 
 const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex');
 const BODY = '<html>lb ok</html>\n';
@@ -24,6 +25,10 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 const track = <T extends { close(): Promise<void> }>(s: T): T => { servers.push(s); return s; };
+/** Rounds and retries run on virtual time (no test sleeps for a delay); probes take real time on the loopback. */
+let clock: SkipClock;
+beforeEach(() => { clock = new SkipClock(); });
+const driven = (options?: HealthCheckOptions) => ({ ...options, clock, onDeadlinesChanged: clock.changed });
 
 /** One service (address never contacted) with one loopback real server and its check; started. */
 function checks(port: number, check: Record<string, unknown>, svc: Record<string, unknown> = {}, options?: HealthCheckOptions) {
@@ -32,7 +37,7 @@ function checks(port: number, check: Record<string, unknown>, svc: Record<string
   const table = {
     web: vs({ address: '127.0.0.100', port: 80, delayLoop: '50ms', ...svc, realServers: [{ address: LOOPBACK, port, check }] }),
   };
-  const hc = new HealthChecks(table, log, () => changes++, options);
+  const hc = clock.drive(new HealthChecks(table, log, () => changes++, driven(options)));
   open.push(hc);
   hc.start();
   const rs = { address: LOOPBACK, port };
@@ -51,7 +56,7 @@ describe('HTTP_GET', () => {
   it('healthy: 200 with the matching digest; keepalived request (GET path HTTP/1.0, Host address:port, Connection: close)', async () => {
     const srv = track(await httpServer((_q, res) => res.end(BODY)));
     const c = checks(srv.port, http());
-    await waitFor(() => srv.hits.length >= 3, 2000, '3 rounds');
+    await clock.until(() => srv.hits.length >= 3, 2000, '3 rounds');
     expect(c.healthy()).toBe(true);
     expect(c.changes()).toBe(0);
     expect(c.st()).toMatchObject({ service: 'web', address: LOOPBACK, port: srv.port, check: 'http', healthy: true, lastError: null });
@@ -65,21 +70,24 @@ describe('HTTP_GET', () => {
   it('virtualHost is the Host header: the check\'s, else the service\'s', async () => {
     const srv = track(await httpServer((_q, res) => res.end(BODY)));
     checks(srv.port, http(), { virtualHost: 'www.example.test' });
-    await waitFor(() => srv.hits.length >= 1, 2000);
+    await clock.until(() => srv.hits.length >= 1, 2000);
     expect(srv.hits[0]!.headers.host).toBe('www.example.test');
     const srv2 = track(await httpServer((_q, res) => res.end(BODY)));
     checks(srv2.port, http({ virtualHost: 'app.example.test' }), { virtualHost: 'www.example.test' });
-    await waitFor(() => srv2.hits.length >= 1, 2000);
+    await clock.until(() => srv2.hits.length >= 1, 2000);
     expect(srv2.hits[0]!.headers.host).toBe('app.example.test');
   });
 
   it('digest mismatch: down after 1 + retries attempts (counted by the server), both digests in the reason', async () => {
     const srv = track(await httpServer((_q, res) => res.end('changed page')));
     const c = checks(srv.port, http({ retries: 2, delayBeforeRetry: '20ms' }), { delayLoop: '10s' });
-    await waitFor(() => !c.healthy(), 2000, 'down');
+    await clock.until(() => !c.healthy(), 2000, 'down');
+    const downAt = clock.now();
     expect(srv.hits.length).toBe(3);
-    await sleep(150);
+    await clock.advance(9_900);
     expect(srv.hits.length).toBe(3); // the next round is delayLoop (10 s) away
+    await clock.until(() => srv.hits.length === 4, 1000, 'the next round');
+    expect(clock.now() - downAt).toBeGreaterThanOrEqual(10_000);
     expect(c.changes()).toBe(1);
     const t = c.transitions();
     expect(t).toHaveLength(1);
@@ -95,7 +103,7 @@ describe('HTTP_GET', () => {
     const bad = checks(s500.port, http());
     const s200 = track(await httpServer((_q, res) => res.end(BODY)));
     const strict = checks(s200.port, http({ urls: [{ path: '/lb.php', status: 201 }] }));
-    await waitFor(() => !bad.healthy() && !strict.healthy() && s204.hits.length >= 2, 2000);
+    await clock.until(() => !bad.healthy() && !strict.healthy() && s204.hits.length >= 2, 2000);
     expect(ok.healthy()).toBe(true);
     expect(bad.transitions()[0]!.reason).toBe('GET /lb.php: HTTP status 500, expected 200-299');
     expect(strict.transitions()[0]!.reason).toBe('GET /lb.php: HTTP status 200, expected 201');
@@ -104,7 +112,7 @@ describe('HTTP_GET', () => {
   it('connection refused: down with the reason', async () => {
     const port = await closedPort();
     const c = checks(port, http());
-    await waitFor(() => !c.healthy(), 2000);
+    await clock.until(() => !c.healthy(), 2000);
     expect(c.transitions()[0]!.reason).toBe('GET /lb.php: connection refused (ECONNREFUSED)');
   });
 
@@ -112,7 +120,7 @@ describe('HTTP_GET', () => {
     const srv = track(await tcpServer());
     const t0 = performance.now();
     const c = checks(srv.port, http({ connectTimeout: '150ms' }), { delayLoop: '10s' });
-    await waitFor(() => !c.healthy(), 3000);
+    await clock.until(() => !c.healthy(), 3000);
     const took = performance.now() - t0;
     expect(took).toBeGreaterThanOrEqual(140);
     expect(took).toBeLessThan(1500);
@@ -121,9 +129,9 @@ describe('HTTP_GET', () => {
   });
 
   it('retries are delayBeforeRetry apart; a down server gets one attempt per max(delayLoop, delayBeforeRetry)', async () => {
-    const srv = track(await httpServer((_q, res) => { res.statusCode = 503; res.end(); }));
+    const srv = track(await httpServer((_q, res) => { res.statusCode = 503; res.end(); }, clock.now)); // hits at virtual times
     const c = checks(srv.port, http({ retries: 2, delayBeforeRetry: '100ms' }), { delayLoop: '300ms' });
-    await waitFor(() => srv.hits.length >= 5, 4000, '5 attempts');
+    await clock.until(() => srv.hits.length >= 5, 4000, '5 attempts');
     const g = gaps(srv.hits);
     // attempts 1-3: one round (retries 100 ms apart), then down; 4 and 5: one attempt per round, 300 ms apart
     expect(g[0]).toBeGreaterThanOrEqual(95);
@@ -144,7 +152,7 @@ describe('HTTP_GET', () => {
       if (fail-- > 0) { res.statusCode = 500; res.end(); } else res.end(BODY);
     }));
     const c = checks(srv.port, http());
-    await waitFor(() => c.changes() === 2, 3000, 'down then up');
+    await clock.until(() => c.changes() === 2, 3000, 'down then up');
     expect(c.healthy()).toBe(true);
     expect(c.transitions().map((l) => l.state)).toEqual(['down', 'up']);
     expect(c.transitions()[1]!.reason).toBe(`HTTP 200, digest ${md5(BODY)}`);
@@ -157,7 +165,7 @@ describe('HTTP_GET', () => {
       if (q.url === '/b') { res.statusCode = 404; res.end(); } else res.end(BODY);
     }));
     const c = checks(srv.port, http({ urls: [{ path: '/a', digest: md5(BODY) }, { path: '/b' }], retries: 2 }), { delayLoop: '10s' });
-    await waitFor(() => !c.healthy(), 2000);
+    await clock.until(() => !c.healthy(), 2000);
     expect(srv.hits.map((h) => h.url)).toEqual(['/a', '/b', '/b', '/b']);
     expect(c.transitions()[0]!.reason).toBe('GET /b: HTTP status 404, expected 200-299 (3 attempts)');
   });
@@ -170,7 +178,7 @@ describe('HTTP_GET', () => {
     }));
     const t0 = performance.now();
     const c = checks(drip.port, http({ connectTimeout: '300ms' }), { delayLoop: '10s' });
-    await waitFor(() => !c.healthy(), 4000);
+    await clock.until(() => !c.healthy(), 4000);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(1190);
     expect(c.transitions()[0]!.reason).toBe('GET /lb.php: response not complete after 1200 ms');
 
@@ -183,7 +191,7 @@ describe('HTTP_GET', () => {
     const streamed = checks(srv.port, http({ urls: [{ path: '/big', digest: md5(big) }] }), {}, opt);
     const announced = checks(srv.port, http({ urls: [{ path: '/with-length', digest: md5(big) }] }), {}, opt);
     const statusOnly = checks(srv.port, http({ urls: [{ path: '/big' }] }), {}, opt);
-    await waitFor(() => !streamed.healthy() && !announced.healthy() && statusOnly.st().lastError === null && srv.hits.length >= 6, 2000);
+    await clock.until(() => !streamed.healthy() && !announced.healthy() && statusOnly.st().lastError === null && srv.hits.length >= 6, 2000);
     expect(streamed.transitions()[0]!.reason).toBe('GET /big: response body larger than 1000 bytes');
     expect(announced.transitions()[0]!.reason).toBe('GET /with-length: Content-Length 5000 larger than 1000 bytes');
     expect(statusOnly.healthy()).toBe(true);
@@ -192,7 +200,7 @@ describe('HTTP_GET', () => {
   it('Content-Length ends the response (no wait for the close) and bounds the digest, as keepalived', async () => {
     const srv = track(await tcpServer((s) => s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA'))));
     const c = checks(srv.port, http({ urls: [{ path: '/', digest: md5('hello') }], connectTimeout: '2s' }));
-    await waitFor(() => srv.connections >= 3, 2000, '3 rounds'); // 50 ms apart: none waited for the 2 s read timeout
+    await clock.until(() => srv.connections >= 3, 2000, '3 rounds'); // 50 ms apart: none waited for the 2 s read timeout
     expect(c.healthy()).toBe(true);
     expect(c.changes()).toBe(0);
   });
@@ -205,14 +213,14 @@ describe('HTTP_GET', () => {
     ];
     const runs: ReturnType<typeof checks>[] = [];
     for (const [behave] of cases) runs.push(checks(track(await tcpServer((s) => s.once('data', () => behave(s)))).port, http()));
-    await waitFor(() => runs.every((r) => !r.healthy()), 2000);
+    await clock.until(() => runs.every((r) => !r.healthy()), 2000);
     expect(runs.map((r) => r.transitions()[0]!.reason)).toEqual(cases.map(([, why]) => `GET /lb.php: ${why}`));
   });
 
   it('a fwmark service whose real server has port 0 and no check.port: down at once, nothing is contacted', async () => {
     const { log, lines } = captureLog();
     const table = { fw: vs({ fwmark: 7, persistence: 60, delayLoop: '50ms', realServers: [{ address: LOOPBACK, check: http() }] }) };
-    const hc = new HealthChecks(table, log, () => {});
+    const hc = clock.drive(new HealthChecks(table, log, () => {}, driven()));
     open.push(hc);
     expect(hc.healthy('fw', { address: LOOPBACK, port: 0 })).toBe(false); // down even before start()
     hc.start();
@@ -220,11 +228,11 @@ describe('HTTP_GET', () => {
     expect(lines.find((l) => l.level === 40)?.msg).toContain('set check.port');
     // with check.port, the same server is checked on that port
     const srv = track(await httpServer((_q, res) => res.end(BODY)));
-    const ok = new HealthChecks({ fw: vs({ fwmark: 7, persistence: 60, delayLoop: '50ms',
-      realServers: [{ address: LOOPBACK, check: http({ port: srv.port }) }] }) }, log, () => {});
+    const ok = clock.drive(new HealthChecks({ fw: vs({ fwmark: 7, persistence: 60, delayLoop: '50ms',
+      realServers: [{ address: LOOPBACK, check: http({ port: srv.port }) }] }) }, log, () => {}, driven()));
     open.push(ok);
     ok.start();
-    await waitFor(() => srv.hits.length >= 1, 2000);
+    await clock.until(() => srv.hits.length >= 1, 2000);
     expect(ok.healthy('fw', { address: LOOPBACK, port: 0 })).toBe(true);
   });
 });
@@ -241,7 +249,7 @@ describe('request and target (no network)', () => {
     expect(checkPort(svc, svc.realServers[1]!)).toBe(8443);
     expect(checkPort(fw, fw.realServers[0]!)).toBeNull();
     expect(checkPort(fw, fw.realServers[1]!)).toBe(81);
-    expect(checkPort(fw, { ...fw.realServers[0]!, check: vs({ fwmark: 1, realServers: [{ address: '127.0.0.1', check: { type: 'tcp', port: 80 } }] }).realServers[0]!.check })).toBe(80);
+    expect(checkPort(fw, { ...fw.realServers[0]!, checks: vs({ fwmark: 1, realServers: [{ address: '127.0.0.1', check: { type: 'tcp', port: 80 } }] }).realServers[0]!.checks })).toBe(80);
   });
 });
 
@@ -267,7 +275,7 @@ describe.skipIf(!hasOpenssl)('SSL_GET (self-signed certificate made with openssl
       track(srv);
       const good = checks(srv.port, http({ type: 'https', virtualHost: 'www.example.test' }));
       const bad = checks(srv.port, http({ type: 'https', urls: [{ path: '/other', digest: md5(BODY) }] }));
-      await waitFor(() => !bad.healthy() && hits.filter((h) => h === '/lb.php').length >= 2, 3000);
+      await clock.until(() => !bad.healthy() && hits.filter((h) => h === '/lb.php').length >= 2, 3000);
       expect(good.healthy()).toBe(true);
       expect(good.st().check).toBe('https');
       expect(snis[hits.indexOf('/lb.php')]).toBe('www.example.test');
@@ -281,7 +289,7 @@ describe.skipIf(!hasOpenssl)('SSL_GET (self-signed certificate made with openssl
   it('a plain-HTTP server behind an https check fails the handshake', async () => {
     const srv = track(await httpServer((_q, res) => res.end(BODY)));
     const c = checks(srv.port, http({ type: 'https' }));
-    await waitFor(() => !c.healthy(), 2000);
+    await clock.until(() => !c.healthy(), 2000);
     expect(c.transitions()[0]!.reason).toMatch(/^GET \/lb\.php: connect\/TLS: /);
   });
 });

@@ -2,11 +2,12 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthChecks } from '../../src/checks/index.js';
 import type { VirtualServer } from '../../src/config/schema.js';
 import { desiredTable } from '../../src/ipvs/reconcile.js';
 import { captureLog, closedPort, httpServer, LOOPBACK, sleep, tcpServer, vs, waitFor } from './helpers.js';
+import { SkipClock } from '../support/skip-clock.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const open: { stop(): void }[] = [];
@@ -25,12 +26,15 @@ async function web() {
   servers.push(srv);
   return srv;
 }
+/** Rounds run on virtual time (no test sleeps for a delay); probes take real time on the loopback. */
+let clock: SkipClock;
+beforeEach(() => { clock = new SkipClock(); });
 const httpCheck = (path: string, port?: number) => ({ type: 'http', urls: [{ path }], connectTimeout: '500ms', retries: 0, delayBeforeRetry: '20ms', ...(port ? { port } : {}) });
 
 function start(table: Record<string, VirtualServer>) {
   const { log, lines } = captureLog();
   let changes = 0;
-  const hc = new HealthChecks(table, log, () => changes++);
+  const hc = clock.drive(new HealthChecks(table, log, () => changes++, { clock, onDeadlinesChanged: clock.changed }));
   open.push(hc);
   hc.start();
   return { hc, lines, changes: () => changes };
@@ -52,14 +56,14 @@ describe('HealthChecks', () => {
     });
     const t1 = table('/ok', '/fail');
     const { hc, changes } = start(t1);
-    await waitFor(() => changes() === 1, 2000, 'b down');
+    await clock.until(() => changes() === 1, 2000, 'b down');
     const opts = { healthy: (s: string, rs: { address: string; port: number }) => hc.healthy(s, rs) };
     expect(desiredTable(t1, undefined, opts)[0]!.dests.map((d) => `${d.address}:${d.port}`)).toEqual([`${LOOPBACK}:${a.port}`, '127.0.0.2:81']);
     expect(desiredTable(t1, undefined, opts)[0]!.sorry).toBe(false);
 
     const t2 = table('/fail', '/fail');
     expect(hc.update(t2)).toEqual({ kept: 1, started: 1, stopped: 1 });
-    await waitFor(() => changes() === 2, 2000, 'a down');
+    await clock.until(() => changes() === 2, 2000, 'a down');
     const d = desiredTable(t2, undefined, opts)[0]!;
     expect(d.sorry).toBe(true);
     expect(d.dests.map((x) => x.address)).toEqual(['127.0.0.3']);
@@ -73,7 +77,7 @@ describe('HealthChecks', () => {
     const { hc } = start({
       s1: vs({ address: '127.0.0.100', port: 80, delayLoop: '50ms', realServers: [{ address: LOOPBACK, port: a.port, check: httpCheck('/fail') }, { address: '127.0.0.2', port: 80 }] }),
     });
-    await waitFor(() => !hc.status()[0]!.healthy, 2000);
+    await clock.until(() => !hc.status()[0]!.healthy, 2000);
     const [s, ...rest] = hc.status();
     expect(rest).toEqual([]);
     expect(s).toEqual({
@@ -91,14 +95,14 @@ describe('HealthChecks', () => {
       s2: vs({ address: '127.0.0.101', port: 80, delayLoop: '50ms', realServers: withB ? [{ address: LOOPBACK, port: b.port, check: httpCheck('/ok') }] : [] }),
     });
     const { hc, lines, changes } = start(cfg('/fail', true));
-    await waitFor(() => !hc.healthy('s1', { address: LOOPBACK, port: a.port }) && b.hits.length >= 2, 2000);
+    await clock.until(() => !hc.healthy('s1', { address: LOOPBACK, port: a.port }) && b.hits.length >= 2, 2000);
     const downAt = hc.status()[0]!.lastChange;
     const firstLogs = lines.filter((l) => String(l.msg).includes('check passed')).length;
 
     // a reload with an identical config (new objects): nothing restarts, the down state and its time stay
     expect(hc.update(cfg('/fail', true))).toEqual({ kept: 2, started: 0, stopped: 0 });
     const hitsA = a.hits.length;
-    await waitFor(() => a.hits.length >= hitsA + 2, 2000, 'a still checked');
+    await clock.until(() => a.hits.length >= hitsA + 2, 2000, 'a still checked');
     expect(hc.healthy('s1', { address: LOOPBACK, port: a.port })).toBe(false);
     expect(hc.status()[0]!.lastChange).toBe(downAt);
     expect(lines.filter((l) => String(l.msg).includes('check passed')).length).toBe(firstLogs); // s2's loop was not restarted
@@ -108,8 +112,8 @@ describe('HealthChecks', () => {
     expect(hc.update(cfg('/ok', false))).toEqual({ kept: 0, started: 1, stopped: 2 });
     expect(hc.healthy('s1', { address: LOOPBACK, port: a.port })).toBe(true);
     const hitsB = b.hits.length;
-    await waitFor(() => a.hits.filter((h) => h.url === '/ok').length >= 2, 2000);
-    await sleep(120);
+    await clock.until(() => a.hits.filter((h) => h.url === '/ok').length >= 2, 2000);
+    await clock.advance(1000); // 20 of s2's rounds, had it kept running
     expect(b.hits.length).toBe(hitsB);
     expect(hc.status().map((s) => s.service)).toEqual(['s1']);
     expect(changes()).toBe(1); // update() never calls onChange; the fresh loop stayed up
@@ -123,7 +127,7 @@ describe('HealthChecks', () => {
     servers.push(silent);
     const { hc } = start({ s: vs({ address: '127.0.0.100', port: 80, delayLoop: '10s',
       realServers: [{ address: LOOPBACK, port: silent.port, check: { ...httpCheck('/'), connectTimeout: '10s' } }] }) });
-    await waitFor(() => silent.open() === 1, 2000, 'the check connected');
+    await clock.until(() => silent.open() === 1, 2000, 'the check connected');
     hc.stop();
     await waitFor(() => silent.open() === 0, 500, 'socket closed by stop()');
     expect(hc.healthy('s', { address: LOOPBACK, port: silent.port })).toBe(true);

@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthChecks } from '../../src/checks/index.js';
 import { captureLog, closedPort, LOOPBACK, tcpServer, vs, waitFor } from './helpers.js';
+import { SkipClock } from '../support/skip-clock.js';
 
 const open: { stop(): void }[] = [];
 const servers: { close(): Promise<void> }[] = [];
@@ -15,12 +16,15 @@ afterEach(async () => {
 });
 const dir = mkdtempSync(join(tmpdir(), 'vrrpd-checks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** Rounds and retries run on virtual time (no test sleeps for a delay); probes and scripts take real time. */
+let clock: SkipClock;
+beforeEach(() => { clock = new SkipClock(); });
 
 function checks(port: number, check: Record<string, unknown>, delayLoop = '50ms') {
   const { log, lines } = captureLog();
   let changes = 0;
-  const hc = new HealthChecks({ web: vs({ address: '127.0.0.100', port: 80, delayLoop, realServers: [{ address: LOOPBACK, port, check }] }) },
-    log, () => changes++);
+  const hc = clock.drive(new HealthChecks({ web: vs({ address: '127.0.0.100', port: 80, delayLoop, realServers: [{ address: LOOPBACK, port, check }] }) },
+    log, () => changes++, { clock, onDeadlinesChanged: clock.changed }));
   open.push(hc);
   hc.start();
   return {
@@ -37,7 +41,7 @@ describe('TCP_CHECK', () => {
     const srv = await tcpServer();
     servers.push(srv);
     const c = checks(srv.port, { type: 'tcp', connectTimeout: '500ms' });
-    await waitFor(() => srv.connections >= 3, 2000, '3 rounds');
+    await clock.until(() => srv.connections >= 3, 2000, '3 rounds');
     expect(c.healthy()).toBe(true);
     expect(c.st()).toMatchObject({ check: 'tcp', target: `${LOOPBACK}:${srv.port}`, healthy: true, lastError: null });
     await waitFor(() => srv.open() === 0, 1000, 'connections closed');
@@ -46,22 +50,22 @@ describe('TCP_CHECK', () => {
   it('down: connection refused after 1 + retries attempts (default retries 1); a down server is still retried (keepalived)', async () => {
     const port = await closedPort();
     const c = checks(port, { type: 'tcp', connectTimeout: '500ms', delayBeforeRetry: '20ms' }, '150ms');
-    await waitFor(() => !c.healthy(), 2000);
+    await clock.until(() => !c.healthy(), 2000);
     expect(c.transitions()[0]!.reason).toBe('connection refused (ECONNREFUSED) (2 attempts)');
     // TCP_CHECK keeps its retries while down: one more round = one more retry line
-    await waitFor(() => c.lines.filter((l) => l.msg === 'health check failed; retrying').length >= 2, 2000, 'a retry in the 2nd round');
+    await clock.until(() => c.lines.filter((l) => l.msg === 'health check failed; retrying').length >= 2, 2000, 'a retry in the 2nd round');
     expect(c.changes()).toBe(1);
   });
 
   it('recovery: up on the first connect that succeeds', async () => {
     const port = await closedPort();
     const c = checks(port, { type: 'tcp', connectTimeout: '500ms', retries: 0 });
-    await waitFor(() => !c.healthy(), 2000);
+    await clock.until(() => !c.healthy(), 2000);
     // the same port, now listening
     const again = createServer((s) => s.destroy());
     await new Promise<void>((r) => again.listen(port, LOOPBACK, () => r()));
     servers.push({ close: () => new Promise((r) => again.close(() => r())) });
-    await waitFor(() => c.healthy(), 2000, 'up');
+    await clock.until(() => c.healthy(), 2000, 'up');
     expect(c.transitions().map((l) => [l.state, l.reason])).toEqual([['down', 'connection refused (ECONNREFUSED)'], ['up', 'connected']]);
   });
 });
@@ -71,10 +75,13 @@ describe('MISC_CHECK', () => {
     const runs = join(dir, 'runs');
     writeFileSync(runs, '');
     const c = checks(0, { type: 'misc', script: `sh -c "date +%s%N >> ${runs}; sleep 0.2"`, timeout: '2s' }, '300ms');
-    await waitFor(() => readFileSync(runs, 'utf8').trim().split('\n').length >= 3, 4000, '3 runs');
+    await clock.until(() => readFileSync(runs, 'utf8').trim().split('\n').length >= 3, 4000, '3 runs');
     expect(c.healthy()).toBe(true);
     expect(c.st()).toMatchObject({ check: 'misc', lastError: null });
-    const t = readFileSync(runs, 'utf8').trim().split('\n').map((l) => Number(BigInt(l) / 1_000_000n));
+    // every run was started by the clock (a fired deadline): their virtual start times
+    const lines = readFileSync(runs, 'utf8').trim().split('\n').length;
+    expect(clock.fired.length).toBeGreaterThanOrEqual(lines);
+    const t = clock.fired.slice(0, lines);
     for (let i = 1; i < t.length; i++) {
       // from the start: ~300 ms apart (from the end it would be ~500 ms)
       expect(t[i]! - t[i - 1]!).toBeGreaterThanOrEqual(280);
@@ -84,14 +91,14 @@ describe('MISC_CHECK', () => {
 
   it('exit 1: down at once (no retries), the exit status and stderr in the reason', async () => {
     const c = checks(0, { type: 'misc', script: 'sh -c "echo backend gone >&2; exit 1"' });
-    await waitFor(() => !c.healthy(), 3000);
+    await clock.until(() => !c.healthy(), 3000);
     expect(c.transitions()[0]!.reason).toBe('script exit status 1: backend gone');
   });
 
   it('a script running past its timeout is killed: down, "timed out"', async () => {
     const t0 = performance.now();
     const c = checks(0, { type: 'misc', script: 'sleep 5', timeout: '150ms' }, '10s');
-    await waitFor(() => !c.healthy(), 3000);
+    await clock.until(() => !c.healthy(), 3000);
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(c.transitions()[0]!.reason).toBe('script timed out after 150 ms (killed)');
   });
@@ -100,11 +107,11 @@ describe('MISC_CHECK', () => {
     const flag = join(dir, 'ready');
     const missing = checks(0, { type: 'misc', script: join(dir, 'no-such-script') });
     const c = checks(0, { type: 'misc', script: `test -e ${flag}` });
-    await waitFor(() => !c.healthy() && !missing.healthy(), 3000);
+    await clock.until(() => !c.healthy() && !missing.healthy(), 3000);
     expect(missing.transitions()[0]!.reason).toContain('script could not be started');
     expect(c.transitions()[0]!.reason).toBe('script exit status 1');
     writeFileSync(flag, '');
-    await waitFor(() => c.healthy(), 3000, 'up');
+    await clock.until(() => c.healthy(), 3000, 'up');
     expect(c.changes()).toBe(2);
   });
 });

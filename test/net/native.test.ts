@@ -49,6 +49,19 @@ describe('addon', () => {
     expect(thrown(() => native.poll(-1, () => {}))).toMatchObject({ code: 'EBADF', syscall: 'poll' });
   });
 
+  it('setns: a file that is not a namespace is EINVAL, a bad fd EBADF, both Node-style', async () => {
+    const { openSync, closeSync } = await import('node:fs');
+    expect(constants().CLONE_NEWNET).toBe(0x40000000);
+    const fd = openSync('/dev/null', 'r');
+    try {
+      expect(thrown(() => native.setns(fd, constants().CLONE_NEWNET))).toMatchObject({ code: 'EINVAL', syscall: 'setns' });
+    } finally {
+      closeSync(fd);
+    }
+    const e = thrown(() => native.setns(-1, constants().CLONE_NEWNET));
+    expect(isNativeError(e)).toBe(true);
+    expect(e).toMatchObject({ code: 'EBADF', syscall: 'setns' });
+  });
   it('ifNameToIndex: lo has an index, an unknown name is ENODEV / ENXIO', () => {
     expect(native.ifNameToIndex('lo')).toBeGreaterThan(0);
     const e = thrown(() => native.ifNameToIndex('nope0'));

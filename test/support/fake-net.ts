@@ -1,5 +1,5 @@
 // A NetIO double for director tests: links and addresses in memory, sent adverts and frames recorded, packets injectable.
-import type { Addr, Link, NetEvent, NetIO, VrrpRx } from '../../src/daemon/io.js';
+import type { Addr, Link, NetEvent, NetIO, VrrpRx } from '../../src/net/ports.js';
 
 export interface Sent { family: 4 | 6; payload: Uint8Array; src: string; dst: string; ipId: number; at: number }
 

@@ -141,29 +141,29 @@ vrrp_instance VI_1
   it('$PARAM definitions and substitution (undefined ones stay), ${_PWD}, @config-id lines', async () => {
     const path = conf(`$PRIO=150\n$IF=eth7\n${inst(`  priority $PRIO\n  @lvs1 state MASTER\n  @^lvs1 notify \${_PWD}/n.sh\n  authentication {\n    auth_type PASS\n    auth_pass $up3r\n  }\n`).replace('interface eth1', 'interface ${IF}')}`);
     const one = await parseKeepalivedConfig(path, { configId: 'lvs1' });
-    expect(one.config.instances.VI_1).toMatchObject({ interface: 'eth7', priority: 150, state: 'MASTER', auth: { password: '$up3r' } });
-    expect(one.config.instances.VI_1!.notify).toBeUndefined();
+    expect(one.config.instances!.VI_1).toMatchObject({ interface: 'eth7', priority: 150, state: 'MASTER', auth: { password: '$up3r' } });
+    expect(one.config.instances!.VI_1!.notify).toBeUndefined();
     const two = await parseKeepalivedConfig(path, { configId: 'lvs2' });
-    expect(two.config.instances.VI_1).toMatchObject({ state: 'BACKUP', notify: { any: `${dirname(path)}/n.sh` } });
+    expect(two.config.instances!.VI_1).toMatchObject({ state: 'BACKUP', notify: { any: `${dirname(path)}/n.sh` } });
     expect(two.diagnostics).toEqual([]);
   });
 
   it('multi-line $NAME=\\ definitions expand where used, with @conditions and nested definitions inside', async () => {
     const r = await parseKeepalivedConfig(`${ROOT}test/fixtures/keepalived-conf/features/macros.conf`, { configId: 'high' });
     expect(r.diagnostics).toEqual([]);
-    expect(r.config.instances.VI_0).toMatchObject({ interface: 'eth0', vrid: 10, priority: 130, vips: ['10.0.0.254/24'] });
-    expect(r.config.instances.VI_1).toMatchObject({ interface: 'eth1', vrid: 11, priority: 130, vips: ['10.0.1.254/24'] });
+    expect(r.config.instances!.VI_0).toMatchObject({ interface: 'eth0', vrid: 10, priority: 130, vips: ['10.0.0.254/24'] });
+    expect(r.config.instances!.VI_1).toMatchObject({ interface: 'eth1', vrid: 11, priority: 130, vips: ['10.0.1.254/24'] });
     const low = await parseKeepalivedConfig(`${ROOT}test/fixtures/keepalived-conf/features/macros.conf`, { configId: 'low' });
-    expect(low.config.instances.VI_0!.priority).toBe(120);
+    expect(low.config.instances!.VI_0!.priority).toBe(120);
     // positions: the lines a macro produces are reported at the line that uses it
     expect(r.positions.get('instances.VI_1.interface')?.line).toBe(15);
   });
 
   it('~SEQ, ~SEQx (hex), ~LST with several variables, nested on one line', async () => {
     const r = await parseKeepalivedConfig(`${ROOT}test/fixtures/keepalived-conf/features/macros.conf`, { configId: 'high' });
-    expect(r.config.instances.X!.vips).toEqual(['10.9.0.1', '10.9.0.2', '10.9.0.3', '10.1.2.90', '10.1.2.a0', '10.3.4.90', '10.3.4.a0']);
+    expect(r.config.instances!.X!.vips).toEqual(['10.9.0.1', '10.9.0.2', '10.9.0.3', '10.1.2.90', '10.1.2.a0', '10.3.4.90', '10.3.4.a0']);
     const down = await map(inst('  virtual_ipaddress {\n    ~SEQ(A, 3, -1, 1) 10.0.0.$A\n    ~SEQ(B, 2) 10.1.0.$B\n  }\n'));
-    expect(down.config.instances.VI_1!.vips).toEqual(['10.0.0.3', '10.0.0.2', '10.0.0.1', '10.1.0.1', '10.1.0.2']);
+    expect(down.config.instances!.VI_1!.vips).toEqual(['10.0.0.3', '10.0.0.2', '10.0.0.1', '10.1.0.1', '10.1.0.2']);
   });
 
   it('the man page\'s nested $VS / $RS example: 2 virtual servers of 3 real servers each', async () => {
@@ -194,7 +194,7 @@ $VS
     expect(r.diagnostics).toEqual([]);
     const vss = r.config.virtualServers!;
     expect(Object.keys(vss)).toEqual(['vs-10.0.0.4-80', 'vs-10.0.1.4-80']);
-    expect(vss['vs-10.0.1.4-80']!.realServers!.map((x) => [x.address, x.check?.type === 'misc' ? x.check.script : ''])).toEqual([
+    expect(vss['vs-10.0.1.4-80']!.realServers!.map((x) => [x.address, x.checks?.[0]?.type === 'misc' ? x.checks[0].script : ''])).toEqual([
       ['192.168.1.1', '/bin/check 1.1'], ['192.168.1.2', '/bin/check 1.2'], ['192.168.1.3', '/bin/check 1.3'],
     ]);
   });

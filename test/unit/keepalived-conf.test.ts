@@ -333,10 +333,11 @@ virtual_server 10.0.0.1 443 {
     const vs = ok(r).virtualServers['vs-10.0.0.1-443']!;
     expect(vs).toMatchObject({ address: '10.0.0.1', port: 443, protocol: 'tcp', scheduler: 'rr', forwarding: 'nat', persistence: 360_000,
       persistenceNetmask: '255.255.255.0', delayLoop: 10_000, virtualHost: 'www.example.com', sorryServer: { address: '10.0.1.99', port: 8080 } });
-    expect(vs.realServers[0]).toMatchObject({ address: '10.0.1.1', port: 8443, weight: 5, upperThreshold: 100, lowerThreshold: 10, checks: [{
-      type: 'https', urls: [{ path: '/health', status: 200 }, { path: '/ready', digest: '0123456789abcdef0123456789ABCDEF' }],
+    expect(vs.realServers[0]).toEqual({ address: '10.0.1.1', port: 8443, weight: 5, upperThreshold: 100, lowerThreshold: 10, checks: [{
+      type: 'https', urls: [{ path: '/health', status: 200, regexNoMatch: false, regexOptions: [] },
+        { path: '/ready', digest: '0123456789abcdef0123456789ABCDEF', regexNoMatch: false, regexOptions: [] }],
       port: 8443, connectTimeout: 3000, retries: 1, delayBeforeRetry: 3000 }] });
-    expect(vs.realServers[1]!.checks[0]).toMatchObject({ type: 'tcp', connectTimeout: 2000, retries: 4, delayBeforeRetry: 1000 });
+    expect(vs.realServers[1]!.checks).toEqual([{ type: 'tcp', connectTimeout: 2000, retries: 4, delayBeforeRetry: 1000 }]);
     // keepalived: a misc script's timeout defaults to the delay_loop.
     expect(vs.realServers[2]).toMatchObject({ forwarding: 'dr', checks: [{ type: 'misc', script: '/usr/local/bin/check 10.0.1.3', timeout: 10_000 }] });
     expect(msgs(r)).toEqual([]);
@@ -362,7 +363,7 @@ virtual_server 10.0.0.2 80 {
 }
 `));
     expect(c.virtualServers['fwm-7-udp']).toMatchObject({ fwmark: 7, family: 4, scheduler: 'sh', forwarding: 'tun', protocol: 'udp', persistence: 50_000 });
-    expect(c.virtualServers['fwm-7-udp']!.realServers[0]!.checks[0]).toEqual({ type: 'misc', script: '/bin/check', timeout: 4000 });
+    expect(c.virtualServers['fwm-7-udp']!.realServers[0]!.checks).toEqual([{ type: 'misc', script: '/bin/check', timeout: 4000 }]);
     // keepalived 2.2: no protocol = UDP (check_data.c: "the kernel defaults to UDP, so set it explicitly").
     expect(c.virtualServers['vs-10.0.0.2-80']).toMatchObject({ forwarding: 'nat', scheduler: 'wlc', delayLoop: 60_000, protocol: 'udp' });
     expect(c.virtualServers['vs-10.0.0.2-80']!.realServers).toEqual([{ address: '10.0.1.1', port: 80, weight: 1, upperThreshold: 0, lowerThreshold: 0, checks: [] }]);
@@ -395,16 +396,13 @@ virtual_server 10.0.0.1 80 {
 }
 `));
     const [a, b] = c.virtualServers['vs-10.0.0.1-80']!.realServers;
-    expect(a!.checks[0]).toMatchObject({ type: 'http', urls: [{ path: '/a' }, { path: '/b' }], retries: 2, virtualHost: 'a.example' });
-    expect(b!.checks[0]).toMatchObject({ retries: 5, virtualHost: 'b.example' });
+    expect(a!.checks).toMatchObject([{ type: 'http', urls: [{ path: '/a' }, { path: '/b' }], retries: 2, virtualHost: 'a.example' }]);
+    expect(b!.checks).toMatchObject([{ retries: 5, virtualHost: 'b.example' }]);
   });
 
-  it('checkers vrrpd does not have yet, and a second checker, are refused (not left unchecked)', async () => {
+  it('several checkers on one real server are all kept (all must pass, as keepalived)', async () => {
     const r = await load(`${inst('')}virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n    PING_CHECK {\n    }\n    HTTP_GET {\n      url {\n        path /\n      }\n    }\n  }\n}\n`);
-    expect(r.ok).toBe(false);
-    expect(msgs(r)).toEqual([
-      '10:5 PING_CHECK: not supported: this checker type is not carried over yet (the real server would go unchecked)',
-      '12:5 HTTP_GET: not supported yet: a second checker on one real server (the TCP_CHECK at line 8); keepalived needs all to pass',
-    ]);
+    expect(ok(r).virtualServers['vs-10.0.0.1-80']!.realServers[0]!.checks.map((c) => c.type)).toEqual(['tcp', 'ping', 'http']);
+    expect(msgs(r)).toEqual([]);
   });
 });

@@ -40,19 +40,14 @@ const TRAFFIC = new Set(`
 describe('keepalived\'s own samples (Debian keepalived 2.2.7, doc/samples, copied as fixtures)', () => {
   const files = readdirSync(SAMPLES).filter((f) => f.startsWith('keepalived.conf.')).sort();
   /**
-   * Refused samples and the keyword each is refused for. Deliberate non-features: AH authentication, VMACs,
-   * static and virtual routes/rules (see docs/keepalived-keywords.md). Pending: checkers h-checkers adds.
-   * keepalived.conf.vrrp.lvs_syncd lists its members without "group { }": keepalived 2.2.7 itself drops that group
-   * ("Unknown keyword 'VI_2'"); vrrpd refuses it.
+   * Refused samples and the keyword each is refused for, all deliberate non-features (docs/keepalived-keywords.md):
+   * AH authentication, VMACs, static and virtual routes/rules, and a status_code list with ranges (vrrpd judges one
+   * status code per URL). keepalived.conf.vrrp.lvs_syncd lists its members without "group { }": keepalived 2.2.7
+   * itself drops that group ("Unknown keyword 'VI_2'"); vrrpd refuses it.
    */
   const REFUSED: Record<string, string[]> = {
-    'keepalived.conf.IPv6': ['SMTP_CHECK'],
-    'keepalived.conf.PING_CHECK': ['PING_CHECK'],
-    'keepalived.conf.SMTP_CHECK': ['SMTP_CHECK'],
-    'keepalived.conf.UDP_CHECK': ['UDP_CHECK'],
     'keepalived.conf.SSL_GET': ['auth_type'],
     'keepalived.conf.conditional_conf': ['use_vmac'],
-    'keepalived.conf.quorum': ['alpha'],
     'keepalived.conf.status_code': ['status_code'],
     'keepalived.conf.track_interface': ['static_routes', 'virtual_routes'],
     'keepalived.conf.vrrp.lvs_syncd': ['vrrp_sync_group'],
@@ -72,6 +67,34 @@ describe('keepalived\'s own samples (Debian keepalived 2.2.7, doc/samples, copie
       } else ok(r);
     });
   }
+});
+
+describe('keepalived\'s checker samples, as keepalived reads them', () => {
+  const load = async (f: string) => ok(await loadAnyConfig(SAMPLES + f, { format: 'keepalived' }));
+
+  it('PING_CHECK, UDP_CHECK: one check each, retries from the checker', async () => {
+    expect((await load('keepalived.conf.PING_CHECK')).virtualServers['vs-10.10.10.2-1358-udp']!.realServers[0]!.checks)
+      .toMatchObject([{ type: 'ping', retries: 4 }]);
+    expect((await load('keepalived.conf.UDP_CHECK')).virtualServers['vs-10.10.10.2-1358-udp']!.realServers[0]!.checks)
+      .toMatchObject([{ type: 'udp', connectTimeout: 3000, retries: 3, delayBeforeRetry: 3000 }]);
+  });
+
+  it('SMTP_CHECK: each host { } is one more check (all must pass); IPv6: an SMTP check on an IPv6 service', async () => {
+    const rs = (await load('keepalived.conf.SMTP_CHECK')).virtualServers['vs-192.168.200.100-25']!.realServers;
+    expect(rs[0]!.checks).toMatchObject([{ type: 'smtp', heloName: 'foo.bar.com', connectTimeout: 30_000, retries: 2, delayBeforeRetry: 5000 }]);
+    expect(rs[1]!.checks.map((c) => c.type === 'smtp' && c.address)).toEqual(['172.16.1.11', '192.168.155.10', '64.233.167.99']);
+    expect(rs[2]!.checks.map((c) => c.type === 'smtp' && `${c.address}:${c.port}`)).toEqual(['172.16.1.12:25', '192.168.155.11:25', '64.233.167.100:587']);
+    const v6 = (await load('keepalived.conf.IPv6')).virtualServers['vs-ae00__1-80']!;
+    expect(v6).toMatchObject({ address: 'ae00::1', port: 80, protocol: 'tcp', realServers: [{ address: 'ae00::10', port: 25 }] });
+    expect(v6.realServers[0]!.checks).toMatchObject([{ type: 'smtp', heloName: 'foo.bar.com', retries: 3, connectTimeout: 3000 }]);
+  });
+
+  it('quorum: alpha, omega, quorum/hysteresis and their scripts carried over', async () => {
+    const vs = (await load('keepalived.conf.quorum')).virtualServers['vs-10.0.1.1-80']!;
+    expect(vs).toMatchObject({ alpha: true, omega: true, quorum: 7, hysteresis: 2, quorumUp: '/usr/local/sbin/quorum-up.sh',
+      quorumDown: '/usr/local/sbin/quorum-down.sh', scheduler: 'wrr', forwarding: 'nat' });
+    expect(vs.realServers[0]!.checks).toMatchObject([{ type: 'tcp', port: 80, connectTimeout: 3000 }]);
+  });
 });
 
 describe('feature configs', () => {
@@ -149,7 +172,7 @@ describe('error corpus: file:line, and nothing applied (no config)', () => {
     'persistence-engine-unknown.conf': ['4 persistence_engine: "rtsp" is not a persistence engine vrrpd knows (sip)'],
     'lvs-timeouts-bad.conf': ['2 lvs_timeouts: tcp 0: a timeout is 1-2147483 s', '2 lvs_timeouts: "udp" needs a number of seconds'],
     'inhibit-bad-bool.conf': ['3 inhibit_on_failure: "maybe" is not one of on|off|true|false|yes|no'],
-    'checker-delay-loop-differs.conf': ['5 delay_loop: not supported: delay_loop 3 s for one real server or checker while the service checks every 10 s'],
+    'misc-inherited-retry.conf': ['5 retry: not supported: 3 retries of a MISC_CHECK, inherited from its server (write retry 0 in it)'],
     'tun-gue.conf': ['3 lb_kind: not supported: tunnel options type gue port 6080 (vrrpd tunnels with IPIP only)'],
   };
   const files = readdirSync(`${FEATURES}errors`).sort();

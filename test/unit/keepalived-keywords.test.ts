@@ -6,8 +6,10 @@ import { describe, expect, it } from 'vitest';
 import type { KeywordTable } from '../../src/config/keepalived-ctx.js';
 import { parseKeepalivedConfig, TOP_LEVEL } from '../../src/config/keepalived.js';
 import { GLOBAL_DEFS } from '../../src/config/keepalived-global.js';
-import { TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT, VRRP_SYNC_GROUP } from '../../src/config/keepalived-vrrp.js';
-import { HTTP_CHECK, MISC_CHECK, REAL_SERVER, TCP_CHECK, VIRTUAL_SERVER } from '../../src/config/keepalived-lvs.js';
+import { TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT } from '../../src/config/keepalived-vrrp.js';
+import { VRRP_SYNC_GROUP } from '../../src/config/keepalived-sync.js';
+import { REAL_SERVER, VIRTUAL_SERVER } from '../../src/config/keepalived-lvs.js';
+import { DNS_CHECK, FILE_CHECK, HTTP_CHECK, MISC_CHECK, PING_CHECK, SMTP_CHECK, TCP_CHECK, UDP_CHECK } from '../../src/config/keepalived-checkers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const DOC = readFileSync(`${ROOT}docs/keepalived-keywords.md`, 'utf8');
@@ -19,6 +21,9 @@ const ROWS = [...DOC.matchAll(/^\| ([\w-]+) \| `([^`]+)` \| (implemented|warned|
  * Traffic-affecting keywords: they change which real server gets traffic, how a server is checked, which
  * address a director holds or when it fails over. Written out here, independently of the doc's classes.
  */
+/** What every network checker takes (keepalived's install_checker_common_keywords(true)). */
+const CONN = ['connect_ip', 'connect_port', 'bindto', 'bind_if', 'bind_port', 'fwmark', 'alpha', 'connect_timeout', 'retry', 'delay_before_retry',
+  'warmup', 'delay_loop'];
 const TRAFFIC: Record<string, string[]> = {
   top: ['vrrp_instance', 'vrrp_script', 'vrrp_sync_group', 'virtual_server', 'virtual_server_group', 'track_file', 'vrrp_track_file',
     'static_ipaddress', 'static_routes', 'static_rules', 'track_group', 'interface_up_down_delays', 'SSL'],
@@ -50,13 +55,16 @@ const TRAFFIC: Record<string, string[]> = {
   TCP_CHECK: ['connect_ip', 'connect_port', 'bindto', 'bind_if', 'bind_port', 'fwmark', 'alpha', 'connect_timeout', 'retry', 'nb_get_retry',
     'delay_before_retry', 'warmup', 'delay_loop'],
   MISC_CHECK: ['misc_path', 'misc_timeout', 'misc_dynamic', 'alpha', 'retry', 'delay_before_retry', 'warmup', 'delay_loop'],
-  SMTP_CHECK: ['helo_name'], DNS_CHECK: ['type', 'name'], UDP_CHECK: ['payload', 'require_reply', 'min_reply_length', 'max_reply_length'],
-  FILE_CHECK: ['track_file', 'dynamic', 'weight'], BFD_CHECK: ['name'], SSL: ['password', 'ca', 'certificate', 'key'],
+  SMTP_CHECK: [...CONN, 'helo_name', 'host'], DNS_CHECK: [...CONN, 'type', 'name'],
+  UDP_CHECK: [...CONN, 'payload', 'require_reply', 'min_reply_length', 'max_reply_length'], PING_CHECK: CONN.filter((k) => k !== 'connect_port'),
+  // FILE_CHECK `dynamic` (in keepalived.conf(5)) is no keyword of keepalived 2.2's FILE_CHECK parser: no effect there.
+  FILE_CHECK: ['track_file', 'weight'], BFD_CHECK: ['name'], SSL: ['password', 'ca', 'certificate', 'key'],
 };
 
 const TABLES: Record<string, KeywordTable<never>> = {
   top: TOP_LEVEL, global_defs: GLOBAL_DEFS, vrrp_instance: VRRP_INSTANCE, vrrp_script: VRRP_SCRIPT, track_file: TRACK_FILE,
   vrrp_sync_group: VRRP_SYNC_GROUP, virtual_server: VIRTUAL_SERVER, real_server: REAL_SERVER, HTTP_GET: HTTP_CHECK, TCP_CHECK, MISC_CHECK,
+  DNS_CHECK, UDP_CHECK, PING_CHECK, SMTP_CHECK, FILE_CHECK,
 } as unknown as Record<string, KeywordTable<never>>;
 
 const classOf = (t: KeywordTable<never>, k: string): Class | undefined =>
@@ -82,7 +90,9 @@ function inContext(context: string): string | undefined {
     case 'url': return vs('    HTTP_GET {\n      url {\n        path /\n@@@\n      }\n    }\n');
     case 'TCP_CHECK': return vs('    TCP_CHECK {\n@@@\n    }\n');
     case 'MISC_CHECK': return vs('    MISC_CHECK {\n      misc_path /bin/true\n@@@\n    }\n');
-    default: return undefined; // blocks read whole (bfd_instance, vrrp_track_process, garp_group, other checkers, SSL, vsg entries)
+    case 'DNS_CHECK': case 'UDP_CHECK': case 'PING_CHECK': case 'SMTP_CHECK': return vs(`    ${context} {\n@@@\n    }\n`);
+    case 'FILE_CHECK': return `track_file F {\n  file /tmp/f\n}\n${vs('    FILE_CHECK {\n      track_file F\n@@@\n    }\n')}`;
+    default: return undefined; // blocks read whole (bfd_instance, vrrp_track_process, garp_group, BFD_CHECK, SSL, vsg entries)
   }
 }
 

@@ -1,4 +1,4 @@
-// The daemon's view of the network (sockets, addresses, links), as an interface the director is written against.
+// Ports: the network as the director is written against it (sockets, addresses, links); net/netio.ts is the adapter.
 export interface VrrpRx {
   family: 4 | 6;
   /** The VRRP message (IP payload). */

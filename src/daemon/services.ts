@@ -1,0 +1,104 @@
+// The director's IPVS side: the controller, the health checks that drive it, and "IPVS unavailable" as a fault.
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { VrrpState } from '../engine/types.js';
+import { HealthChecks, type HealthCheckOptions } from '../checks/index.js';
+import { IpvsController, ipvsInstances, wantsIpvs, type IpvsStatus } from './ipvs.js';
+
+/** What the director needs of the IPVS controller (src/daemon/ipvs.ts); tests inject a double. */
+export interface IpvsLike {
+  setConfig(cfg: Config): void;
+  setHealth?(fn: (service: string, rs: { address: string; port: number }) => boolean,
+    weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void;
+  sync(states: ReadonlyMap<string, VrrpState>): Promise<void>;
+  refresh(): Promise<void>;
+  status(): IpvsStatus;
+  close(): Promise<void>;
+}
+
+export type OpenIpvs = (cfg: Config, log: Logger) => Promise<IpvsLike>;
+
+export class Services {
+  private ipvs: IpvsLike | null = null;
+  private checks: HealthChecks | null = null;
+  private error: string | null = null;
+
+  /** states(): every instance's VRRP state, read when a sync runs. */
+  constructor(private readonly log: Logger, private readonly noIpvs: boolean, private readonly openIpvs: OpenIpvs | undefined,
+    private readonly states: () => ReadonlyMap<string, VrrpState>, private readonly timed: HealthCheckOptions = {}) {}
+
+  /** Health checks run on the director's one clock (Timed). */
+  nextDeadline(): number | null {
+    return this.checks?.nextDeadline() ?? null;
+  }
+
+  runDue(now: number): void {
+    this.checks?.runDue(now);
+  }
+
+  /**
+   * IPVS when the config has virtual servers. Without IPVS in the kernel, every instance carrying a
+   * service goes FAULT ("IPVS unavailable"): a director that cannot balance must not take the VIP.
+   */
+  async open(cfg: Config): Promise<void> {
+    if (this.ipvs || !wantsIpvs(cfg, this.noIpvs)) return;
+    try {
+      this.ipvs = await (this.openIpvs ?? ((c, l) => IpvsController.open(c, l)))(cfg, this.log);
+      this.error = null;
+      // Real servers failing their checks leave the table (the sorry server steps in when none is left).
+      let pending = false;
+      this.checks = new HealthChecks(cfg.virtualServers, this.log, () => {
+        if (pending) return; // several servers changing at once: one reconcile
+        pending = true;
+        queueMicrotask(() => { pending = false; void this.sync(); });
+      }, this.timed);
+      this.ipvs.setHealth?.((svc, rs) => this.checks?.healthy(svc, rs) ?? true, (svc, rs) => this.checks?.weight(svc, rs) ?? rs.weight);
+      this.checks.start();
+    } catch (e) {
+      if (!IpvsController.isUnavailable(e)) throw e; // a bad table: refuse to start
+      this.error = 'IPVS unavailable: the kernel has no ip_vs (modprobe ip_vs)';
+      this.log.error({ err: this.error, instances: [...ipvsInstances(cfg)] },
+        'IPVS unavailable: instances with virtual servers stay in FAULT (use --no-ipvs or ipvs.enabled: false for VRRP only)');
+    }
+  }
+
+  /** Does a new MASTER of this instance program services before it takes the VIPs? */
+  carries(cfg: Config, name: string): boolean {
+    return this.ipvs !== null && ipvsInstances(cfg).has(name);
+  }
+
+  /** The fault this instance must hold (IPVS wanted but unavailable), or null. */
+  fault(cfg: Config, name: string): string | null {
+    return this.error !== null && ipvsInstances(cfg).has(name) ? 'IPVS unavailable' : null;
+  }
+
+  /** Reload, step one: throws on a table IPVS cannot take (nothing changed yet). */
+  update(next: Config): void {
+    this.ipvs?.setConfig(next);
+    this.checks?.update(next.virtualServers);
+  }
+
+  /** Bring IPVS in line with every instance's state; null when IPVS is not in use. */
+  sync(): Promise<void> | null {
+    return this.ipvs ? this.ipvs.sync(this.states()) : null;
+  }
+
+  status(): IpvsStatus | undefined {
+    if (this.ipvs) return { ...this.ipvs.status(), checks: this.checks?.status() ?? [] };
+    if (this.error) return { available: false, error: this.error, syncRole: 'none', services: [] };
+    return undefined;
+  }
+
+  /** The IPVS table read fresh from the kernel, bounded in time. */
+  async refresh(timeoutMs: number): Promise<void> {
+    if (!this.ipvs) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.ipvs.refresh().catch(() => undefined), new Promise((r) => { timer = setTimeout(r, timeoutMs); })]);
+    clearTimeout(timer);
+  }
+
+  async close(): Promise<void> {
+    this.checks?.stop();
+    await this.ipvs?.close().catch((e: Error) => this.log.error({ err: e.message }, 'IPVS cleanup failed'));
+  }
+}
