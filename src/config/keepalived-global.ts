@@ -15,6 +15,7 @@ export interface GlobalDefs {
   garpInterval?: number;
   gnaInterval?: number;
   checksumAsV2?: boolean;
+  higherPrioSendAdvert?: boolean;
   syncDaemon?: SyncDaemonDef;
 }
 
@@ -80,6 +81,10 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
       g.garpMasterDelay = 0;
       g.garpLowerPrioRepeat ??= 1;
     },
+    vrrp_higher_prio_send_advert: (s, g) => {
+      const b = g.ctx.bool(s);
+      if (b !== undefined) g.higherPrioSendAdvert = b;
+    },
     v3_checksum_as_v2: (s, g) => {
       const b = g.ctx.bool(s);
       if (b !== undefined) g.checksumAsV2 = b;
@@ -140,7 +145,6 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
     vrrp_garp_lower_prio_delay: 'vrrpd answers a lower-priority advert with one GARP burst, without a delayed second one',
     vrrp_garp_extra_if: 'no periodic GARPs on interfaces other than the instances\' own',
     vrrp_lower_prio_no_advert: 'vrrpd always answers a lower-priority advert at once (RFC 9568, keepalived\'s default)',
-    vrrp_higher_prio_send_advert: 'vrrpd does not advertise before yielding to a higher priority',
     vrrp_check_unicast_src: 'unicast adverts are not filtered by source address',
     vrrp_skip_check_adv_addr: 'vrrpd checks advert address lists as strictAddressCheck says (default: log and accept)',
     vrrp_strict: 'strict mode is not a vrrpd setting; vrrpd applies its own RFC checks',
