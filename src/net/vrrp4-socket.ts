@@ -4,6 +4,7 @@ import { addressToBytes } from '../protocol/addr.js';
 import { buildIpv4Header, parseIpPacket } from '../protocol/ip.js';
 import { constants, native, watchReadable, type PollHandle } from './native.js';
 import { arrivalMs } from './rxtime.js';
+import { attachVridFilter, sizeReceiveBuffer, socketDrops } from './rxtuning.js';
 import { ipMreqn, parseCmsgs, sockaddrIn } from './sockaddr.js';
 
 export interface Vrrp4Packet {
@@ -51,6 +52,7 @@ export class Vrrp4Socket {
       // Join by interface index (ip_mreqn): by address fails with ENODEV without a default route.
       native.setsockopt(fd, c.IPPROTO_IP, c.IP_ADD_MEMBERSHIP, ipMreqn(VRRP_MCAST_V4, opts.ifindex));
       native.setsockopt(fd, c.SOL_SOCKET, c.SO_TIMESTAMPNS, 1);
+      sizeReceiveBuffer(fd);
       this.watch();
     } catch (e) {
       this.close();
@@ -120,6 +122,16 @@ export class Vrrp4Socket {
         this.opts.onError(e as Error);
       }
     };
+  }
+
+  /** Let only adverts for these VRIDs reach us (a kernel socket filter; see net/bpf.ts). */
+  setFilter(vrids: readonly number[]): void {
+    if (this.fd >= 0) attachVridFilter(this.fd, 4, vrids);
+  }
+
+  /** Packets the kernel dropped on a full receive queue (not those the filter rejected). */
+  drops(): number {
+    return this.fd >= 0 ? socketDrops(this.fd) : 0;
   }
 
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */

@@ -1,6 +1,7 @@
 // The IPv6 VRRP socket: raw AF_INET6 protocol 112 on one interface, joined to ff02::12, hop limit 255, pktinfo in and out.
 import { IPPROTO_VRRP, VRRP_MCAST_V6, VRRP_TTL } from '../protocol/advert.js';
 import { constants, native, watchReadable, type NativeError, type PollHandle } from './native.js';
+import { attachVridFilter, sizeReceiveBuffer, socketDrops } from './rxtuning.js';
 import { arrivalMs } from './rxtime.js';
 import {
   cmsgIpv6HopLimit, cmsgIpv6Pktinfo, in6PktinfoCmsg, ipv6Mreq, parseCmsgs, parseSockaddrInet, sockaddrIn6,
@@ -68,6 +69,7 @@ export class Vrrp6Socket {
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_RECVPKTINFO, 1);
       // No IPV6_CHECKSUM: the VRRP checksum is computed by the caller.
       native.setsockopt(fd, c.SOL_SOCKET, c.SO_TIMESTAMPNS, 1);
+      sizeReceiveBuffer(fd);
       this.poller = watchReadable(fd, () => this.onReadable(), (e) => this.fail(e));
     } catch (e) {
       this.close();
@@ -94,6 +96,16 @@ export class Vrrp6Socket {
     const control = in6PktinfoCmsg(src ?? '::', this.ifindex);
     const addr = sockaddrIn6(dst, this.ifindex);
     return () => (this.fd < 0 ? 0 : native.sendmsg(this.fd, payload, addr, control, 0));
+  }
+
+  /** Let only adverts for these VRIDs reach us (a kernel socket filter; see net/bpf.ts). */
+  setFilter(vrids: readonly number[]): void {
+    if (this.fd >= 0) attachVridFilter(this.fd, 6, vrids);
+  }
+
+  /** Packets the kernel dropped on a full receive queue (not those the filter rejected). */
+  drops(): number {
+    return this.fd >= 0 ? socketDrops(this.fd) : 0;
   }
 
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */
