@@ -26,6 +26,11 @@ export interface Vrrp4SocketOptions {
 }
 
 const BATCH = 64;
+/**
+ * Before a timer acts, the whole queue is read (up to this bound: a full 2 MiB receive buffer of small
+ * packets), so a real advert queued behind junk still counts; the per-event BATCH keeps the loop fair otherwise.
+ */
+const DRAIN_MAX = 8192;
 
 /**
  * Why the addon and not the raw-socket package (which the design card names): bench/failover showed
@@ -64,8 +69,8 @@ export class Vrrp4Socket {
     this.poller = watchReadable(this.fd, () => this.onReadable(), (e) => this.opts.onError(e));
   }
 
-  private onReadable(): void {
-    for (let i = 0; i < BATCH && this.fd >= 0; i++) {
+  private onReadable(limit = BATCH): void {
+    for (let i = 0; i < limit && this.fd >= 0; i++) {
       let r;
       try {
         r = native.recvmsg(this.fd, 9216, 128, 0);
@@ -136,7 +141,7 @@ export class Vrrp4Socket {
 
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */
   drain(): void {
-    if (this.fd >= 0) this.onReadable();
+    if (this.fd >= 0) this.onReadable(DRAIN_MAX);
   }
 
   /** Sends are synchronous: nothing is ever pending. */

@@ -42,6 +42,11 @@ export const VRRP_TCLASS = 0xc0;
 const CONTROL_ROOM = 256;
 /** Datagrams read per readable event before yielding to the loop (the poll is level-triggered, so it fires again). */
 const BATCH = 64;
+/**
+ * Before a timer acts, the whole queue is read (up to this bound: a full 2 MiB receive buffer of small
+ * packets), so a real advert queued behind junk still counts; the per-event BATCH keeps the loop fair otherwise.
+ */
+const DRAIN_MAX = 8192;
 
 export class Vrrp6Socket {
   readonly ifname: string;
@@ -110,7 +115,7 @@ export class Vrrp6Socket {
 
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */
   drain(): void {
-    if (this.fd >= 0) this.onReadable();
+    if (this.fd >= 0) this.onReadable(DRAIN_MAX);
   }
 
   /** Stops the poll, then closes the fd. Idempotent. */
@@ -129,10 +134,10 @@ export class Vrrp6Socket {
     else throw err;
   }
 
-  private onReadable(): void {
+  private onReadable(limit = BATCH): void {
     const c = constants();
     const max = this.opts.maxPacket ?? 9216;
-    for (let i = 0; i < BATCH && this.fd >= 0; i++) {
+    for (let i = 0; i < limit && this.fd >= 0; i++) {
       let r;
       try {
         r = native.recvmsg(this.fd, max, CONTROL_ROOM, 0);
