@@ -15,6 +15,7 @@ export interface GlobalDefs {
   garpInterval?: number;
   gnaInterval?: number;
   checksumAsV2?: boolean;
+  higherPrioSendAdvert?: boolean;
   syncDaemon?: SyncDaemonDef;
   /** lvs_timeouts, in seconds. */
   timeouts?: { tcp?: number; tcpFin?: number; udp?: number };
@@ -81,6 +82,10 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
       g.garpMasterRepeat = 1;
       g.garpMasterDelay = 0;
       g.garpLowerPrioRepeat ??= 1;
+    },
+    vrrp_higher_prio_send_advert: (s, g) => {
+      const b = g.ctx.bool(s);
+      if (b !== undefined) g.higherPrioSendAdvert = b;
     },
     v3_checksum_as_v2: (s, g) => {
       const b = g.ctx.bool(s);
@@ -168,7 +173,6 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
     vrrp_garp_lower_prio_delay: 'vrrpd answers a lower-priority advert with one GARP burst, without a delayed second one',
     vrrp_garp_extra_if: 'no periodic GARPs on interfaces other than the instances\' own',
     vrrp_lower_prio_no_advert: 'vrrpd always answers a lower-priority advert at once (RFC 9568, keepalived\'s default)',
-    vrrp_higher_prio_send_advert: 'vrrpd does not advertise before yielding to a higher priority',
     vrrp_strict: 'strict mode is not a vrrpd setting; vrrpd applies its own RFC checks',
     log_unknown_vrids: 'adverts for unknown VRIDs are counted in the metrics and logged at debug',
     vmac_prefix: 'VMACs are not supported',

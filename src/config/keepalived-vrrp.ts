@@ -34,6 +34,7 @@ export interface InstanceDraft {
   garp: { masterDelay?: number; masterRepeat?: number; masterRefresh?: number; refreshRepeat?: number; lowerPrioRepeat?: number };
   trackInterfaces: (string | { name: string; weight: number })[];
   dontTrackPrimary?: boolean;
+  higherPrioSendAdvert?: boolean;
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
   notify: { master?: string; backup?: string; fault?: string; stop?: string; any?: string };
@@ -214,6 +215,11 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
         d.trackInterfaces.push(r.weight === undefined ? r.name : { name: r.name, weight: r.weight });
       }
     },
+    higher_prio_send_advert: (s, d) => {
+      const b = d.ctx.bool(s);
+      if (b !== undefined) d.higherPrioSendAdvert = b;
+      d.ctx.at(`${d.path}.higherPrioritySendAdvert`, s);
+    },
     dont_track_primary: (s, d) => { d.ctx.extra(s, 0); d.dontTrackPrimary = true; d.ctx.at(`${d.path}.dontTrackPrimary`, s); },
     track_script: (s, d) => { d.trackScripts.push(...trackEntries(d.ctx, s)); },
     track_file: (s, d) => { d.trackFiles.push(...trackEntries(d.ctx, s)); },
@@ -261,7 +267,6 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
     unicast_ttl: 'the advert TTL is not configurable in vrrpd',
     old_unicast_checksum: 'vrrpd sends the current v3 unicast checksum (keepalived peers accept both) and accepts both on receive',
     lower_prio_no_advert: 'vrrpd always answers a lower-priority advert at once (RFC 9568, keepalived\'s default)',
-    higher_prio_send_advert: 'vrrpd does not advertise before yielding to a higher priority',
     promote_secondaries: 'set net.ipv4.conf.IF.promote_secondaries with sysctl',
     track_src_ip: 'no source-address tracking in vrrpd',
     timer_expired_backup: 'no such setting in vrrpd',
@@ -328,6 +333,8 @@ export function finishInstance(d: InstanceDraft, g: GlobalDefs, scripts: Set<str
   if (Object.keys(garp).length) out.garp = garp;
   if (d.trackInterfaces.length) out.trackInterfaces = d.trackInterfaces;
   if (d.dontTrackPrimary) out.dontTrackPrimary = true;
+  const hpsa = d.higherPrioSendAdvert ?? g.higherPrioSendAdvert;
+  if (hpsa !== undefined) out.higherPrioritySendAdvert = hpsa;
   const refs = (list: TrackRef[], known: Set<string>, kind: string) => list.filter((r) => {
     if (known.has(r.name)) return true;
     ctx.warn(r.stmt, `no ${kind} "${r.name}": not tracked, as keepalived does`);
