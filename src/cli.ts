@@ -104,7 +104,7 @@ ${SOCKET_OPT}; overrides global.controlSocket
   --no-ipvs           VRRP only: never touch IPVS
   --rt-priority N     every thread at SCHED_RR priority N (1-99; 0 off); overrides
                       global.scheduling.realtimePriority (keepalived vrrp_rt_priority)
-  --lock-memory       mlockall: never swapped (keepalived vrrp_no_swap); global.scheduling.lockMemory
+  --lock-memory       refused: under mlockall(2) V8 aborts (see conf/README.md, global.scheduling)
   --cpu-affinity LIST CPUs to run on, e.g. 0 or 0,1; global.scheduling.cpuAffinity
 Logs are JSON lines on stdout (journald); drops are counted by reason and logged at debug.
 Exit codes: 0 stopped by a signal; 1 config refused or start failed; 2 usage error.
@@ -289,11 +289,14 @@ export const COMMANDS: Record<string, Command> = {
         io.stderr('vrrpd run: --cpu-affinity is a list of CPU numbers, e.g. 0,1\n');
         return EXIT_USAGE;
       }
+      if (values['lock-memory'] === true) {
+        io.stderr('vrrpd run: --lock-memory is not supported: under mlockall(2) V8 aborts at its next code-page protection change\n');
+        return EXIT_USAGE;
+      }
       const { runDaemon } = await import('./daemon.js');
       return runDaemon({
         scheduling: {
           ...(rtPriority !== undefined ? { realtimePriority: rtPriority } : {}),
-          ...(values['lock-memory'] === true ? { lockMemory: true } : {}),
           ...(cpus ? { cpuAffinity: cpus } : {}),
         },
         file: values.file,

@@ -439,7 +439,9 @@ export const configSchema = z.strictObject({
     scheduling: z.strictObject({
       realtimePriority: z.number().int().min(0).max(99).default(0),
       policy: z.enum(['rr', 'fifo']).default('rr'),
-      lockMemory: z.boolean().default(false),
+      // mlockall aborts Node: V8 changes the protection of its (then locked) code pages and dies on the refusal.
+      lockMemory: z.boolean().default(false).refine((v) => !v, 'not supported: under mlockall V8 aborts at its next '
+        + 'code-page protection change (measured: Node 20 dies within seconds); keepalived\'s vrrp_no_swap has no vrrpd equivalent'),
       cpuAffinity: z.array(z.number().int().min(0).max(1023)).default([]),
     }).prefault({}),
   }).prefault({}),

@@ -79,7 +79,8 @@ const log = [];
 d.stdout.on('data', (b) => log.push(...String(b).split('\n').filter(Boolean)));
 d.stderr.on('data', (b) => log.push(...String(b).split('\n').filter(Boolean)));
 
-await check('master', () => waitFor('MASTER with its service and the master sync daemon', async () => (await hasService()) && /master sync daemon/.test(await daemons()), 30_000));
+await check('master', () => waitFor('MASTER with its service and the master sync daemon', async () => (await hasService()) && /master sync daemon/.test(await daemons()), 30_000)
+  .catch((e) => { throw new Error(`${e.message}; vrrpd exit ${d.exitCode}; log: ${log.slice(-8).join(' | ')}`); }));
 
 const restored = async (name, breakIt, ok) => check(name, async () => {
   const t = performance.now();
