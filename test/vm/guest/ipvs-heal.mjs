@@ -79,18 +79,18 @@ const log = [];
 d.stdout.on('data', (b) => log.push(...String(b).split('\n').filter(Boolean)));
 d.stderr.on('data', (b) => log.push(...String(b).split('\n').filter(Boolean)));
 
-await check('master', () => waitFor('MASTER with its service and the master sync daemon', async () => (await hasService()) && /master sync daemon/.test(await daemons()), 30_000)
+await check('master', () => waitFor('MASTER with its service and the master sync daemon', async () => (await hasService()) && /master sync daemon/.test(await daemons()), 120_000)
   .catch((e) => { throw new Error(`${e.message}; vrrpd exit ${d.exitCode}; log: ${log.slice(-8).join(' | ')}`); }));
 
 const restored = async (name, breakIt, ok) => check(name, async () => {
   const t = performance.now();
   await breakIt();
-  await waitFor(`${name} undone`, ok, 5000, 20);
+  await waitFor(`${name} undone`, ok, 10_000, 20);
   console.log(`INFO ${name}: restored after ${(performance.now() - t).toFixed(0)} ms (audit every 1 s)`);
 });
-await restored('flush', () => sh('ipvsadm', '-C'), async () => (await hasService()) && (await weightOf('10.0.0.2')) === 2);
+await restored('flush', () => sh('ipvsadm', '-C'), async () => (await hasService()) && (await weightOf('10.0.0.2:80')) === 2);
 await restored('delete-service', () => sh('ipvsadm', '-D', '-t', `${VIP}:80`), hasService);
-await restored('edit-dest', () => sh('ipvsadm', '-e', '-t', `${VIP}:80`, '-r', '10.0.0.1:80', '-m', '-w', '9'), async () => (await weightOf('10.0.0.1')) === 1);
+await restored('edit-dest', () => sh('ipvsadm', '-e', '-t', `${VIP}:80`, '-r', '10.0.0.1:80', '-m', '-w', '9'), async () => (await weightOf('10.0.0.1:80')) === 1);
 await restored('edit-service', () => sh('ipvsadm', '-E', '-t', `${VIP}:80`, '-s', 'rr'), hasService);
 await restored('stop-daemon', () => sh('ipvsadm', '--stop-daemon', 'master'), async () => /master sync daemon \(mcast=eth1, syncid=9/.test(await daemons()));
 await check('logged-counted', async () => {
