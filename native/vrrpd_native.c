@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <math.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <sys/un.h>
 
 #define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
 
@@ -424,6 +426,66 @@ static napi_value js_clock_offset_ns(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* sched_setscheduler(2) on one thread id (0: the calling thread); priority is ignored (0) for SCHED_OTHER. */
+static napi_value js_sched_setscheduler(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int tid, policy, prio;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &tid) || !get_int(env, argv[1], &policy) ||
+      !get_int(env, argv[2], &prio)) return NULL;
+  struct sched_param sp = { .sched_priority = prio };
+  if (sched_setscheduler(tid, policy, &sp) < 0) return throw_errno(env, "sched_setscheduler", errno);
+  return NULL;
+}
+
+/* [policy, priority] of one thread id. */
+static napi_value js_sched_getscheduler(napi_env env, napi_callback_info info) {
+  napi_value argv[1], r, v;
+  int tid;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &tid)) return NULL;
+  int policy = sched_getscheduler(tid);
+  if (policy < 0) return throw_errno(env, "sched_getscheduler", errno);
+  struct sched_param sp;
+  if (sched_getparam(tid, &sp) < 0) return throw_errno(env, "sched_getparam", errno);
+  CHECK(napi_create_array_with_length(env, 2, &r));
+  CHECK(napi_create_int32(env, policy, &v));
+  CHECK(napi_set_element(env, r, 0, v));
+  CHECK(napi_create_int32(env, sp.sched_priority, &v));
+  CHECK(napi_set_element(env, r, 1, v));
+  return r;
+}
+
+/* sched_setaffinity(2) of one thread id to the CPUs listed (an array of CPU numbers). */
+static napi_value js_sched_setaffinity(napi_env env, napi_callback_info info) {
+  napi_value argv[2], e;
+  int tid;
+  uint32_t n;
+  bool is_array = false;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &tid)) return NULL;
+  napi_is_array(env, argv[1], &is_array);
+  if (!is_array) { napi_throw_type_error(env, NULL, "expected an array of CPU numbers"); return NULL; }
+  CHECK(napi_get_array_length(env, argv[1], &n));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (uint32_t i = 0; i < n; i++) {
+    int cpu;
+    CHECK(napi_get_element(env, argv[1], i, &e));
+    if (!get_int(env, e, &cpu)) return NULL;
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return throw_errno(env, "sched_setaffinity", EINVAL);
+    CPU_SET(cpu, &set);
+  }
+  if (sched_setaffinity(tid, sizeof set, &set) < 0) return throw_errno(env, "sched_setaffinity", errno);
+  return NULL;
+}
+
+/* mlockall(2) with MCL_* flags. */
+static napi_value js_mlockall(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int flags;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &flags)) return NULL;
+  if (mlockall(flags) < 0) return throw_errno(env, "mlockall", errno);
+  return NULL;
+}
+
 static napi_value make_constants(napi_env env) {
   napi_value c;
   CHECK(napi_create_object(env, &c));
@@ -443,6 +505,9 @@ static napi_value make_constants(napi_env env) {
   CONST(MSG_DONTWAIT); CONST(MSG_TRUNC); CONST(MSG_CTRUNC); CONST(MSG_DONTROUTE);
   CONST(ETH_P_ARP); CONST(ETH_P_IP); CONST(ETH_P_IPV6); CONST(ETH_P_ALL);
   CONST(CLONE_NEWNET);
+  CONST(AF_UNIX);
+  CONST(SCHED_OTHER); CONST(SCHED_FIFO); CONST(SCHED_RR); CONST(SCHED_RESET_ON_FORK);
+  CONST(MCL_CURRENT); CONST(MCL_FUTURE);
   napi_value v;
   CHECK(napi_create_int32(env, (int32_t)sizeof(size_t), &v));
   CHECK(napi_set_named_property(env, c, "sizeof_size_t", v));
@@ -467,6 +532,10 @@ static napi_value init(napi_env env, napi_value exports) {
     { "timerfdSet", NULL, js_timerfd_set, NULL, NULL, NULL, napi_enumerable, NULL },
     { "timerfdRead", NULL, js_timerfd_read, NULL, NULL, NULL, napi_enumerable, NULL },
     { "clockOffsetNs", NULL, js_clock_offset_ns, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "schedSetscheduler", NULL, js_sched_setscheduler, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "schedGetscheduler", NULL, js_sched_getscheduler, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "schedSetaffinity", NULL, js_sched_setaffinity, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "mlockall", NULL, js_mlockall, NULL, NULL, NULL, napi_enumerable, NULL },
     { "constants", NULL, NULL, NULL, NULL, make_constants(env), napi_enumerable, NULL },
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

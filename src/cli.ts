@@ -79,8 +79,11 @@ const FORMAT_OPT = `  --format FORMAT     yaml, keepalived (keepalived.conf synt
   --strict            keepalived/ldirectord/ipvsadm input: keywords vrrpd ignores are errors too`;
 
 const RUN_HELP = `Usage: vrrpd run -f FILE [--format FORMAT] [--strict] [--no-ipvs] [--socket PATH] [--log-level LEVEL]
+                 [--rt-priority N] [--lock-memory] [--cpu-affinity LIST]
 
-Runs the VRRP daemon in the foreground (systemd: Type=simple) until SIGTERM or SIGINT.
+Runs the VRRP daemon in the foreground until SIGTERM or SIGINT. Under systemd (Type=notify,
+NOTIFY_SOCKET set) it sends READY=1 once every instance started, STATUS= with each instance's
+state, WATCHDOG=1 from its event loop when WatchdogSec= is set, and STOPPING=1 on stop.
 The whole config is validated first: a bad config is refused with file:line:col and the field,
 and nothing is started. On start, VIPs of the config left on the interfaces by a killed
 predecessor are removed. SIGTERM/SIGINT: every MASTER sends a priority-0 advert (a backup takes
@@ -99,6 +102,10 @@ ${FORMAT_OPT}
 ${SOCKET_OPT}; overrides global.controlSocket
   --log-level LEVEL   trace, debug, info (default), warn, error; overrides global.logLevel
   --no-ipvs           VRRP only: never touch IPVS
+  --rt-priority N     every thread at SCHED_RR priority N (1-99; 0 off); overrides
+                      global.scheduling.realtimePriority (keepalived vrrp_rt_priority)
+  --lock-memory       refused: under mlockall(2) V8 aborts (see conf/README.md, global.scheduling)
+  --cpu-affinity LIST CPUs to run on, e.g. 0 or 0,1; global.scheduling.cpuAffinity
 Logs are JSON lines on stdout (journald); drops are counted by reason and logged at debug.
 Exit codes: 0 stopped by a signal; 1 config refused or start failed; 2 usage error.
 `;
@@ -262,7 +269,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Run the VRRP daemon (foreground) with a YAML config or a keepalived.conf',
     help: RUN_HELP,
     options: { file: { type: 'string', short: 'f' }, socket: { type: 'string' }, 'log-level': { type: 'string' },
-      format: { type: 'string' }, strict: { type: 'boolean' }, 'no-ipvs': { type: 'boolean' } },
+      format: { type: 'string' }, strict: { type: 'boolean' }, 'no-ipvs': { type: 'boolean' },
+      'rt-priority': { type: 'string' }, 'lock-memory': { type: 'boolean' }, 'cpu-affinity': { type: 'string' } },
     async run(values, _positionals, io) {
       if (typeof values.file !== 'string') {
         io.stderr('vrrpd run: -f FILE is required\n');
@@ -273,8 +281,28 @@ export const COMMANDS: Record<string, Command> = {
         io.stderr(`vrrpd run: --format is ${FORMATS.join(', ')}\n`);
         return EXIT_USAGE;
       }
+      const rt = values['rt-priority'];
+      const rtPriority = typeof rt === 'string' ? Number(rt) : undefined;
+      if (rtPriority !== undefined && !(Number.isInteger(rtPriority) && rtPriority >= 0 && rtPriority <= 99)) {
+        io.stderr('vrrpd run: --rt-priority is an integer 0-99\n');
+        return EXIT_USAGE;
+      }
+      const aff = values['cpu-affinity'];
+      const cpus = typeof aff === 'string' ? aff.split(',').map((x) => Number(x.trim())) : undefined;
+      if (cpus && !cpus.every((n) => Number.isInteger(n) && n >= 0 && n < 1024)) {
+        io.stderr('vrrpd run: --cpu-affinity is a list of CPU numbers, e.g. 0,1\n');
+        return EXIT_USAGE;
+      }
+      if (values['lock-memory'] === true) {
+        io.stderr('vrrpd run: --lock-memory is not supported: under mlockall(2) V8 aborts at its next code-page protection change\n');
+        return EXIT_USAGE;
+      }
       const { runDaemon } = await import('./daemon.js');
       return runDaemon({
+        scheduling: {
+          ...(rtPriority !== undefined ? { realtimePriority: rtPriority } : {}),
+          ...(cpus ? { cpuAffinity: cpus } : {}),
+        },
         file: values.file,
         format,
         strict: values.strict === true,

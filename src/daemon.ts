@@ -17,6 +17,8 @@ export interface RunOptions {
   format?: 'yaml' | 'keepalived' | 'ldirectord' | 'ipvsadm' | 'auto';
   /** keepalived input: unsupported keywords refuse the config instead of being warnings. */
   strict?: boolean;
+  /** Command-line overrides of global.scheduling. */
+  scheduling?: Partial<import('./daemon/realtime.js').SchedulingSettings>;
   /** For tests: a logger to use instead of stdout. */
   log?: Logger;
 }
@@ -52,6 +54,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   if (Object.keys(config.instances).length === 0 && Object.keys(config.virtualServers).length > 0) {
     log.warn({ file: opts.file }, 'no VRRP instance: standalone director, the virtual servers are programmed without failover');
   }
+  const { applyScheduling } = await import('./daemon/realtime.js');
+  applyScheduling({ ...config.global.scheduling, ...opts.scheduling }, log);
+  installTestWedge(log);
   const { createNetIO } = await import('./net/netio.js');
   const { TimerfdWaker } = await import('./net/timerfd.js');
   const io = await createNetIO();
@@ -111,6 +116,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     log.info({ listen: config.global.metricsListen }, 'metrics on /metrics');
   }
   log.info({ config: opts.file, socket: socketPath, instances: Object.keys(config.instances) }, 'vrrpd running');
+  const { SystemdNotifier } = await import('./daemon/systemd.js');
+  const systemd = SystemdNotifier.fromEnv(log, () => director.status());
+  systemd?.ready();
   const autoReload = config.global.autoReload ? await watchConfig(opts.file, config, config.global.autoReload, () => {
     log.info({ file: opts.file }, 'config file changed (autoReload): reloading');
     void reload();
@@ -122,11 +130,13 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       const t0 = process.hrtime.bigint();
+      systemd?.stopping();
       if (autoReload) clearInterval(autoReload);
       await director.stop();
       await control.close();
       metricsServer?.close();
       log.info({ signal, stopMs: Number(process.hrtime.bigint() - t0) / 1e6 }, 'vrrpd stopped');
+      systemd?.close();
       resolve(0);
     };
     process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -158,4 +168,18 @@ async function watchConfig(file: string, config: import('./config/schema.js').Co
       if (d !== last) { last = d; onChange(); }
     });
   }, everyMs);
+}
+
+/**
+ * Test hook (VRRPD_TEST_WEDGE_MS set): SIGUSR2 blocks the event loop that long, as a wedged daemon
+ * would; the systemd watchdog pings must stop meanwhile. Never installed otherwise.
+ */
+function installTestWedge(log: Logger): void {
+  const ms = Number(process.env.VRRPD_TEST_WEDGE_MS);
+  if (!Number.isFinite(ms) || ms <= 0) return;
+  log.warn({ ms }, 'test hook: SIGUSR2 wedges the event loop');
+  process.on('SIGUSR2', () => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) { /* wedged on purpose */ }
+  });
 }

@@ -32,3 +32,4 @@ if (!existsSync(join(DIST_LAB, 'topology.js')) || !existsSync(join(DIST_LAB, 'pr
 
 export const topo = (await import(pathToFileURL(join(DIST_LAB, 'topology.js')).href)) as Topology;
 export const prober = (await import(pathToFileURL(join(DIST_LAB, 'prober.js')).href)) as Prober;
+export const load = (await import(pathToFileURL(join(DIST_LAB, 'load.js')).href)) as typeof import('../../src/lab/load.js');

@@ -403,6 +403,11 @@ export const ipvsSchema = z.strictObject({
   timeouts: z.strictObject({ tcp: duration.optional(), tcpFin: duration.optional(), udp: duration.optional() }).optional(),
   /** On BACKUP: remove the services (default) or keep them. */
   onBackup: z.enum(['remove', 'keep']).default('remove'),
+  /**
+   * Read the kernel's table (and sync daemons) back this often and restore what someone else deleted or altered
+   * (`ipvsadm -C`, `-D`, `-e`); 0 = never. Nothing is sent when nothing changed: one dump per period.
+   */
+  auditInterval: duration.default(2000),
   syncDaemon: z.strictObject({
     interface: ifname,
     syncId: z.number().int().min(0).max(255).default(0),
@@ -432,6 +437,19 @@ export const configSchema = z.strictObject({
      * as by SIGHUP: validated whole, a bad one refused and the running config kept (ldirectord autoreload).
      */
     autoReload: duration.optional(),
+    /**
+     * Timing on a busy box (keepalived vrrp_rt_priority, vrrp_no_swap, vrrp_cpu_affinity): every thread of the
+     * daemon at a real-time priority, its memory locked, its CPUs. `vrrpd run --rt-priority/--lock-memory/
+     * --cpu-affinity` override these (conf/vrrpd.service passes them).
+     */
+    scheduling: z.strictObject({
+      realtimePriority: z.number().int().min(0).max(99).default(0),
+      policy: z.enum(['rr', 'fifo']).default('rr'),
+      // mlockall aborts Node: V8 changes the protection of its (then locked) code pages and dies on the refusal.
+      lockMemory: z.boolean().default(false).refine((v) => !v, 'not supported: under mlockall V8 aborts at its next '
+        + 'code-page protection change (measured: Node 20 dies within seconds); keepalived\'s vrrp_no_swap has no vrrpd equivalent'),
+      cpuAffinity: z.array(z.number().int().min(0).max(1023)).default([]),
+    }).prefault({}),
   }).prefault({}),
   ipvs: ipvsSchema.prefault({}),
   virtualServers: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), virtualServerSchema).default({}),

@@ -22,6 +22,7 @@ import { earliest } from '../engine/timers.js';
 import { resumeInstances, yieldInstances } from './requests.js';
 import { SyncGroups } from './groups.js';
 import { groupOfInstance } from '../config/sync-groups.js';
+import { AddressWatch } from './addresses.js';
 
 export interface DirectorOptions {
   /** The running config; replaced by reload(). */
@@ -51,6 +52,8 @@ export class Director {
   private readonly services: Services;
   private readonly executor: Executor;
   private readonly groups: SyncGroups;
+  /** Self-healing VIPs: address changes not made by us → engine facts. */
+  private readonly addresses: AddressWatch;
   /** The next timer's outcome, computed ahead (see tick.ts). */
   private readonly preparer = new TickPreparer();
   private readonly startedAt: number;
@@ -69,6 +72,11 @@ export class Director {
     this.groups = new SyncGroups(this.log);
     this.channels = new Channels(opts.io, this.log, (rx) => this.onPacket(rx));
     this.vipOps = new VipOps(opts.io, this.channels.packet, this.log);
+    this.addresses = new AddressWatch({
+      log: this.log, now: this.now, runners: () => this.runners, feed: (r, ev) => this.feed(r, ev),
+      linkName: (i) => this.links.all().find((l) => l.index === i)?.name, addresses: () => opts.io.addresses(),
+    });
+    this.vipOps.observer = this.addresses;
     this.trackers = new TrackerSet(this.log, () => { for (const r of this.runners) this.applyLinkState(r); }, timed);
     this.links = new Links(this.trackers);
     this.services = new Services(this.log, opts.noIpvs ?? false, opts.openIpvs,
@@ -90,6 +98,7 @@ export class Director {
     const { io, config } = this.opts;
     await checkScripts(config);
     this.links.load(await io.links());
+    this.addresses.loadLinks(this.links.all());
     const addrs = await io.addresses();
     await this.services.open(config);
     const built = Object.entries(config.instances).map(([name, s]) => this.buildRunner(name, s, config, addrs));
@@ -97,6 +106,7 @@ export class Director {
     await this.trackers.sync(config);
     this.unwatch = await io.watch((e) => {
       if (e.type === 'link') this.onLink(e.link);
+      else if (e.type === 'addr') this.addresses.onAddress(e.op, e.addr, e.sender);
       else if (e.type === 'overrun') void this.resyncLinks();
     });
     this.groups.configure(config);
@@ -172,6 +182,7 @@ export class Director {
     this.stopping = true;
     this.scheduler.stop();
     this.unwatch?.();
+    this.addresses.stop();
     this.trackers.stop();
     for (const r of this.runners) this.feed(r, { type: 'shutdown' });
     this.settleGroups(); // the groups' STOP notify
@@ -220,12 +231,14 @@ export class Director {
   }
 
   private onLink(l: Link): void {
+    this.addresses.onLink(l);
     if (this.links.update(l, this.runners)) for (const r of this.runners) this.applyLinkState(r);
   }
 
   private async resyncLinks(): Promise<void> {
     this.log.warn('netlink event overrun: re-reading links');
     for (const l of await this.opts.io.links()) this.onLink(l);
+    await this.addresses.reconcile('netlink event overrun');
   }
 
   /** Tracked interfaces, scripts and files → engine inputs (faults and one summed weight). */

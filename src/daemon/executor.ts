@@ -102,6 +102,10 @@ export class Executor {
       case 'holdEnded':
         log.info({ instance: r.name, cause: a.cause }, 'yield hold ended');
         return;
+      case 'vipsHealed':
+        log.warn({ instance: r.name, heal: a.heal, vips: a.addresses, seen: a.seen, ...(a.deferredMs !== undefined ? { deferredMs: a.deferredMs } : {}) },
+          a.heal === 'restored' ? `${r.name}: VIPs deleted by someone else put back (MASTER)` : `${r.name}: VIPs added by someone else removed (${r.inst.state.state})`);
+        return;
       case 'wantMaster':
         log.info({ instance: r.name, group: r.engineCfg.syncGroup, cause: a.cause }, `${r.name}: ready for MASTER, waiting for sync group ${r.engineCfg.syncGroup}`);
         return;

@@ -16,6 +16,8 @@ export interface IpvsStatus {
   checks?: { service: string; address: string; port: number; healthy: boolean; lastError: string | null; lastChange: string | null }[];
   error: string | null;
   syncRole: SyncRole;
+  /** Audits (ipvs.auditInterval) that found our services or sync daemon altered from outside, and restored them. */
+  restores?: number;
   services: {
     service: string; scheduler: string; persistent: boolean; timeout: number;
     dests: { address: string; port: number; forwarding: string; weight: number; activeConns: number; inactConns: number }[];
@@ -53,16 +55,20 @@ export class IpvsController {
   private timeoutsApplied: string | null = null;
 
   private readonly reconciler: IpvsReconciler;
+  /** Syncs requested and not yet started (an audit behind one of them stands down). */
+  private queued = 0;
+  /** Audits that found the table or the sync daemon altered from outside and restored it. */
+  private restores = 0;
 
   private constructor(private readonly client: IpvsClient, private cfg: Config, private readonly log: Logger) {
     this.reconciler = new IpvsReconciler(client);
   }
 
   /** Opens the IPVS client; IpvsUnavailableError when the kernel has no IPVS (the caller FAULTs). */
-  static async open(cfg: Config, log: Logger): Promise<IpvsController> {
+  static async open(cfg: Config, log: Logger, client?: IpvsClient): Promise<IpvsController> {
     // Refuse a bad table before anything is touched (unknown scheduler, bad port...).
     desiredTable(cfg.virtualServers);
-    const client = await IpvsClient.open();
+    client ??= await IpvsClient.open();
     return new IpvsController(client, cfg, log);
   }
 
@@ -97,13 +103,17 @@ export class IpvsController {
    * kept with ipvs.onBackup: keep); the sync daemon master while any instance is MASTER, backup
    * while any is BACKUP, stopped otherwise. Serialized; resolves when this sync is done.
    */
-  sync(states: ReadonlyMap<string, VrrpState>): Promise<void> {
+  sync(states: ReadonlyMap<string, VrrpState>, audit = false): Promise<void> {
     const masters = [...states].filter(([, s]) => s === 'MASTER').map(([n]) => n);
     const anyBackup = [...states.values()].some((s) => s === 'BACKUP');
     const keep = masters.length === 0 && anyBackup && this.cfg.ipvs.onBackup === 'keep';
     const role: SyncRole = masters.length ? 'master' : anyBackup ? 'backup' : 'none';
     const cfg = this.cfg;
+    if (!audit) this.queued++;
     const run = async () => {
+      if (!audit) this.queued--;
+      // A sync of ours is waiting: it reconciles anyway, and a difference now would be ours, not someone else's.
+      else if (this.queued > 0) return;
       // A refused timeout is logged and shown in status; the table still follows the state.
       const timeoutError = await this.applyTimeouts(cfg).then(() => null, (e: Error) => {
         this.log.error({ err: e.message }, 'IPVS connection timeouts not set');
@@ -121,11 +131,17 @@ export class IpvsController {
       if (masters.length) desired = desiredTable(cfg.virtualServers, masters, options);
       // A table the kernel partly refused is logged and shown in status; the sync daemon still
       // follows the role (a MASTER must sync its connections to the peer whatever else failed).
-      const tableOk = keep || (await this.reconcile(desired));
-      if (role !== this.role) {
+      const tableOk = keep || (await this.reconcile(desired, audit));
+      // An audit checks the daemons too (one dump); the role it finds changed from outside is restarted.
+      if (role !== this.role || (audit && cfg.ipvs.syncDaemon)) {
         const res = await setSyncRole(this.client, cfg.ipvs.syncDaemon, role);
+        const changed = res.stop.length + res.start.length > 0;
         if (!res.ok) this.log.error({ role }, 'IPVS sync daemon did not reach the wanted state');
-        else this.log.info({ role, daemons: res.running.map((d) => `${d.state}:${d.interface}/${d.syncId}`) }, 'IPVS sync daemon');
+        else if (role !== this.role || changed) {
+          this.log[role === this.role ? 'warn' : 'info']({ role, daemons: res.running.map((d) => `${d.state}:${d.interface}/${d.syncId}`) },
+            role === this.role ? 'IPVS sync daemon stopped or altered from outside: restored' : 'IPVS sync daemon');
+          if (role === this.role) this.restores++;
+        }
         this.role = role;
       }
       this.lastError = tableOk ? timeoutError : 'the IPVS table does not match the config (see the log)';
@@ -158,10 +174,17 @@ export class IpvsController {
     this.log.info({ ...want, now: await this.client.getTimeouts() }, 'IPVS connection timeouts set');
   }
 
-  private async reconcile(desired: DesiredService[]): Promise<boolean> {
+  private async reconcile(desired: DesiredService[], audit: boolean): Promise<boolean> {
     const r = await this.reconciler.reconcile(desired);
     this.table = r.table;
-    if (r.plan.ops.length) this.log.info({ ops: r.plan.ops.length, services: desired.length, ok: r.ok }, 'IPVS table reconciled');
+    if (r.plan.ops.length && audit) {
+      // Nothing of ours changed since the last sync: the difference is someone else's doing.
+      this.restores++;
+      this.log.warn({ ops: r.plan.ops.length, services: desired.length, ok: r.ok, changes: r.plan.ops.slice(0, 10).map(describeOp) },
+        'IPVS table altered from outside (ipvsadm -C/-D/-e?): restored');
+    } else if (r.plan.ops.length) {
+      this.log.info({ ops: r.plan.ops.length, services: desired.length, ok: r.ok }, 'IPVS table reconciled');
+    }
     if (!r.ok) {
       this.log.error({ failed: r.failed.map((f) => `${describeOp(f.op)}: ${f.error instanceof Error ? f.error.message : String(f.error)}`), residual: r.residual.length },
         'IPVS table does not match the config');
@@ -180,6 +203,7 @@ export class IpvsController {
       available: true,
       error: this.lastError,
       syncRole: this.role,
+      restores: this.restores,
       services: this.table.map((s) => ({
         service: serviceLabel(s),
         scheduler: s.scheduler,

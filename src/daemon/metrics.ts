@@ -32,6 +32,8 @@ export function metricsRegistry(director: Director): Registry {
   counter('vrrpd_priority_zero_sent_total', 'Priority-0 adverts sent', 'priorityZeroSent');
   counter('vrrpd_priority_zero_received_total', 'Priority-0 adverts received', 'priorityZeroReceived');
   counter('vrrpd_garp_sent_total', 'Gratuitous ARPs / unsolicited NAs sent', 'garpSent');
+  counter('vrrpd_vip_restores_total', 'VIPs deleted by someone else while MASTER, put back (incidents)', 'vipRestores');
+  counter('vrrpd_vip_removals_total', 'VIPs added by someone else while not MASTER, removed (incidents)', 'vipRemovals');
   new Gauge({
     name: 'vrrpd_transitions_total', help: 'State transitions by reason', labelNames: ['instance', 'from', 'to', 'reason'], registers: [reg],
     collect() {

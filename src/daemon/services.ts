@@ -15,7 +15,8 @@ export interface IpvsLike {
   setConfig(cfg: Config): void;
   setHealth?(fn: (service: string, rs: { address: string; port: number }) => boolean,
     weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void;
-  sync(states: ReadonlyMap<string, VrrpState>): Promise<void>;
+  /** audit: a periodic check (ipvs.auditInterval); a difference found is someone else's doing. */
+  sync(states: ReadonlyMap<string, VrrpState>, audit?: boolean): Promise<void>;
   /** Quorum gained or lost (quorumUp/quorumDown to run), and the omega ones at close. */
   setQuorumHandler?(fn: (transitions: QuorumTransition[]) => void): void;
   refresh(): Promise<void>;
@@ -29,6 +30,10 @@ export class Services {
   private ipvs: IpvsLike | null = null;
   private checks: HealthChecks | null = null;
   private error: string | null = null;
+  /** The next audit of the table (ipvs.auditInterval), on the director's clock; null when off. */
+  private auditAt: number | null = null;
+  private auditMs = 0;
+  private auditing = false;
   /** Quorum scripts started and not yet awaited (close waits for them). */
   private readonly scripts = new Set<Promise<void>>();
 
@@ -38,11 +43,26 @@ export class Services {
 
   /** Health checks run on the director's one clock (Timed). */
   nextDeadline(): number | null {
-    return this.checks?.nextDeadline() ?? null;
+    const c = this.checks?.nextDeadline() ?? null;
+    return c === null ? this.auditAt : this.auditAt === null ? c : Math.min(c, this.auditAt);
   }
 
   runDue(now: number): void {
     this.checks?.runDue(now);
+    if (this.auditAt !== null && this.auditAt <= now) {
+      this.auditAt = now + this.auditMs;
+      // One audit at a time: a slow kernel dump never stacks them up.
+      if (this.ipvs && !this.auditing) {
+        this.auditing = true;
+        void this.ipvs.sync(this.states(), true).finally(() => { this.auditing = false; });
+      }
+    }
+  }
+
+  /** ipvs.auditInterval: start (or change) the periodic read-back; `now` on the director's clock. */
+  private armAudit(cfg: Config, now: number): void {
+    this.auditMs = cfg.ipvs.auditInterval;
+    this.auditAt = this.ipvs && this.auditMs > 0 ? now + this.auditMs : null;
   }
 
   /**
@@ -64,6 +84,7 @@ export class Services {
       this.ipvs.setQuorumHandler?.((ts) => this.onQuorum(ts));
       this.ipvs.setHealth?.((svc, rs) => this.checks?.healthy(svc, rs) ?? true, (svc, rs) => this.checks?.weight(svc, rs) ?? rs.weight);
       this.checks.start();
+      this.armAudit(cfg, this.timed.clock?.now() ?? performance.now());
     } catch (e) {
       if (!IpvsController.isUnavailable(e)) throw e; // a bad table: refuse to start
       this.error = 'IPVS unavailable: the kernel has no ip_vs (modprobe ip_vs)';
@@ -100,6 +121,7 @@ export class Services {
   update(next: Config): void {
     this.ipvs?.setConfig(next);
     this.checks?.update(next.virtualServers);
+    if (next.ipvs.auditInterval !== this.auditMs) this.armAudit(next, this.timed.clock?.now() ?? performance.now());
   }
 
   /** Bring IPVS in line with every instance's state; null when IPVS is not in use. */
@@ -122,6 +144,7 @@ export class Services {
   }
 
   async close(): Promise<void> {
+    this.auditAt = null;
     this.checks?.stop();
     await this.ipvs?.close().catch((e: Error) => this.log.error({ err: e.message }, 'IPVS cleanup failed'));
     await Promise.all([...this.scripts]); // omega's quorumDown runs at close: let it finish

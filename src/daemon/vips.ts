@@ -4,7 +4,16 @@ import { gratuitousArp, unsolicitedNa } from '../protocol/frames.js';
 import type { NetIO, PacketChannel } from '../net/ports.js';
 import type { Runner, VipPlace } from './runner.js';
 
+/** Told of every VIP request, so the address watch knows our own notifications (daemon/addresses.ts). */
+export interface VipRequestObserver {
+  expect(op: 'add' | 'del', ifindex: number, address: string): void;
+  /** The kernel refused it: no notification will come. */
+  unexpect(op: 'add' | 'del', ifindex: number, address: string): void;
+}
+
 export class VipOps {
+  observer: VipRequestObserver | null = null;
+
   constructor(private readonly io: NetIO, private readonly packetChannels: ReadonlyMap<number, PacketChannel>, private readonly log: Logger) {}
 
   /**
@@ -15,8 +24,11 @@ export class VipOps {
     const io = this.io;
     const pending = places.map((p) => {
       const a = { ifindex: p.ifindex, family: p.vip.family, address: p.vip.address, prefixLen: p.vip.prefixLen };
+      const op = add ? 'add' : 'del';
+      this.observer?.expect(op, p.ifindex, p.vip.address);
       const req = add ? io.addAddress(p.vip.label ? { ...a, label: p.vip.label, ifname: p.dev } : a) : io.deleteAddress(a);
       return req.catch((e: unknown) => {
+        this.observer?.unexpect(op, p.ifindex, p.vip.address);
         const code = (e as NodeJS.ErrnoException).code;
         if ((add && code === 'EEXIST') || (!add && (code === 'EADDRNOTAVAIL' || code === 'ENOENT' || code === 'ENODEV'))) return;
         this.log.error({ instance: r.name, vip: p.vip.address, dev: p.dev, err: (e as Error).message }, add ? 'cannot add VIP' : 'cannot remove VIP');

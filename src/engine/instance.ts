@@ -4,6 +4,7 @@ import { canonicalAddress, compareAddresses } from '../protocol/addr.js';
 import type { DropReason } from '../protocol/drop.js';
 import { csToMs, earliest, masterDownIntervalMs, skewTimeMs } from './timers.js';
 import { syncFaultSource } from './sync-group.js';
+import { onAdvertTick, onVipsLost, onVipsPresent } from './vip-heal.js';
 import type {
   Action, AnnounceCause, EngineEvent, InstanceConfig, InstanceState, TransitionReason, VrrpState,
 } from './types.js';
@@ -63,9 +64,11 @@ export function initialState(cfg: InstanceConfig, now: number): InstanceState {
     lastHealAnnounceAt: null,
     vipsHeld: false,
     awaitingServices: false,
+    vipsMissing: [],
+    lastVipRestoreAt: null,
     counters: {
       advertsSent: 0, advertsReceived: 0, priorityZeroSent: 0, priorityZeroReceived: 0,
-      becameMaster: 0, releasedMaster: 0, addressMismatches: 0, drops: {},
+      becameMaster: 0, releasedMaster: 0, addressMismatches: 0, vipRestores: 0, vipRemovals: 0, drops: {},
     },
   };
 }
@@ -115,6 +118,7 @@ function releaseMaster(d: Draft): void {
   d.out.push({ type: 'removeVips' });
   d.s.vipsHeld = false;
   d.s.awaitingServices = false;
+  d.s.vipsMissing = [];
   d.s.counters.releasedMaster++;
   clearMasterTimers(d);
 }
@@ -374,6 +378,7 @@ function onTick(d: Draft): void {
         const interval = csToMs(cfg.advertIntervalCs);
         const next = s.adverTimer + interval;
         s.adverTimer = next > now ? next : now + interval;
+        onAdvertTick(d);
         continue;
       }
       if (s.garpDelayTimer !== null && s.garpDelayTimer <= now) {
@@ -566,6 +571,12 @@ export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: 
     case 'syncFault':
       // keepalived vrrp_sync_fault: the other members go to FAULT too (priority 0 if MASTER).
       if (cfg.syncGroup !== undefined) setFault(d, syncFaultSource(cfg.syncGroup), ev.active);
+      break;
+    case 'vipsLost':
+      onVipsLost(d, ev.addresses, ev.seen);
+      break;
+    case 'vipsPresent':
+      onVipsPresent(d, ev.addresses, ev.seen);
       break;
     case 'resume':
       if (d.s.held) {

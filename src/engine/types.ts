@@ -87,9 +87,16 @@ export type EngineEvent =
   /** Sync group: another member left MASTER; a MASTER member follows it to BACKUP. */
   | { type: 'syncBackup'; detail?: string }
   /** Sync group: another member is (no longer) in FAULT; this member is held in FAULT meanwhile. */
-  | { type: 'syncFault'; active: boolean; detail?: string };
+  | { type: 'syncFault'; active: boolean; detail?: string }
+  /**
+   * Some of our VIPs vanished from the box while we hold them (deleted by someone else, or dropped
+   * by the kernel with their interface). `seen`: what the shell observed, for the log.
+   */
+  | { type: 'vipsLost'; addresses: string[]; seen: string }
+  /** Some of our VIPs appeared on the box while we do not hold them (added by someone else). */
+  | { type: 'vipsPresent'; addresses: string[]; seen: string };
 
-export type AnnounceCause = 'become-master' | 'master-delay' | 'refresh' | 'lower-priority';
+export type AnnounceCause = 'become-master' | 'master-delay' | 'refresh' | 'lower-priority' | 'vip-restored';
 export type Hook = 'master' | 'backup' | 'fault' | 'stop';
 
 export type TransitionReason =
@@ -128,7 +135,9 @@ export type Action =
   | { type: 'priorityChanged'; from: number; to: number }
   | { type: 'addressMismatch'; src: string; theirs: string[]; ours: readonly string[] }
   /** Sync group member: the Master_Down_Timer fired; MASTER waits for 'syncMaster' (every member ready). */
-  | { type: 'wantMaster'; cause: InstanceState['downCause'] };
+  | { type: 'wantMaster'; cause: InstanceState['downCause'] }
+  /** Self-healing: VIPs someone else deleted were put back (restored), or VIPs that appeared on a non-MASTER were removed. */
+  | { type: 'vipsHealed'; heal: 'restored' | 'removed'; addresses: string[]; seen: string; deferredMs?: number };
 
 export interface Counters {
   advertsSent: number;
@@ -138,6 +147,10 @@ export interface Counters {
   becameMaster: number;
   releasedMaster: number;
   addressMismatches: number;
+  /** VIPs of ours deleted by someone else while MASTER, put back (incidents). */
+  vipRestores: number;
+  /** VIPs of ours added by someone else while not MASTER, removed (incidents). */
+  vipRemovals: number;
   drops: Partial<Record<DropReason, number>>;
 }
 
@@ -179,5 +192,9 @@ export interface InstanceState {
   readonly vipsHeld: boolean;
   /** MASTER waiting for servicesReady before adding the VIPs (InstanceConfig.awaitServices). */
   readonly awaitingServices: boolean;
+  /** MASTER: VIPs lost again within the restore holdoff; the first Adver_Timer tick after it restores them. */
+  readonly vipsMissing: readonly string[];
+  /** The last VIP restore, to bound a fight with another program that keeps deleting them. */
+  readonly lastVipRestoreAt: number | null;
   readonly counters: Counters;
 }

@@ -65,6 +65,13 @@ export interface NativeConstants {
   readonly ETH_P_IPV6: number;
   readonly ETH_P_ALL: number;
   readonly CLONE_NEWNET: number;
+  readonly AF_UNIX: number;
+  readonly SCHED_OTHER: number;
+  readonly SCHED_FIFO: number;
+  readonly SCHED_RR: number;
+  readonly SCHED_RESET_ON_FORK: number;
+  readonly MCL_CURRENT: number;
+  readonly MCL_FUTURE: number;
   /** Width of cmsg_len (struct cmsghdr starts with a size_t): the cmsg layout depends on it. */
   readonly sizeof_size_t: number;
 }
@@ -119,6 +126,14 @@ export interface NativeAddon {
   timerfdRead(fd: number): number;
   /** CLOCK_REALTIME - CLOCK_MONOTONIC in ns: places SO_TIMESTAMPNS arrivals on process.hrtime's clock. */
   clockOffsetNs(): bigint;
+  /** sched_setscheduler(2) of a thread id (0: the calling thread). */
+  schedSetscheduler(tid: number, policy: number, priority: number): void;
+  /** [policy, priority] of a thread id. */
+  schedGetscheduler(tid: number): [number, number];
+  /** sched_setaffinity(2) of a thread id to the CPUs listed. */
+  schedSetaffinity(tid: number, cpus: readonly number[]): void;
+  /** mlockall(2); flags from constants.MCL_*. */
+  mlockall(flags: number): void;
   readonly constants: NativeConstants;
 }
 
@@ -151,7 +166,8 @@ export function loadNative(): NativeAddon {
 
 const KEYS = [
   'socket', 'bind', 'setsockopt', 'getsockoptInt', 'getsockopt', 'attachFilter', 'sendmsg', 'recvmsg', 'poll', 'close', 'setns', 'ifNameToIndex',
-  'timerfdCreate', 'timerfdSet', 'timerfdRead', 'clockOffsetNs', 'constants',
+  'timerfdCreate', 'timerfdSet', 'timerfdRead', 'clockOffsetNs', 'schedSetscheduler', 'schedGetscheduler',
+  'schedSetaffinity', 'mlockall', 'constants',
 ] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 /** The addon, loaded on first use (so modules that merely import this one work without it). */

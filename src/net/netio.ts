@@ -62,7 +62,7 @@ export async function createNetIO(): Promise<NetIO> {
       watchers.push(w);
       w.on('change', (e) => {
         if (e.type === 'link') onEvent({ type: 'link', link: e.op === 'del' ? { ...toLink(e.link), up: false, running: false } : toLink(e.link) });
-        else onEvent({ type: 'addr', op: e.op, addr: toAddr(e.addr) });
+        else onEvent({ type: 'addr', op: e.op, addr: toAddr(e.addr), sender: e.sender });
       });
       w.on('overrun', () => onEvent({ type: 'overrun' }));
       w.on('error', () => onEvent({ type: 'overrun' }));

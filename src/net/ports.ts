@@ -56,7 +56,8 @@ export interface Addr {
 
 export type NetEvent =
   | { type: 'link'; link: Link }
-  | { type: 'addr'; op: 'add' | 'del'; addr: Addr }
+  /** sender: the notification's netlink port id (IPv4: the requester's, usually its pid; IPv6 and the kernel: 0). */
+  | { type: 'addr'; op: 'add' | 'del'; addr: Addr; sender?: number }
   | { type: 'overrun' };
 
 export interface NetIO {

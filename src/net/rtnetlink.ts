@@ -99,7 +99,11 @@ export interface AddrSpec {
 
 export type RtnlEvent =
   | { type: 'link'; op: 'add' | 'del'; link: Link }
-  | { type: 'addr'; op: 'add' | 'del'; addr: Addr };
+  /**
+   * sender: nlmsg_pid of the notification. For IPv4 the kernel puts the requesting socket's netlink
+   * port id there (iproute2's is its pid); for IPv6, and for changes the kernel makes itself, 0.
+   */
+  | { type: 'addr'; op: 'add' | 'del'; addr: Addr; sender: number };
 
 const afOf = (f: Family): number => (f === 4 ? AF_INET : AF_INET6);
 const dv = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -199,7 +203,7 @@ export function parseEvent(msg: NlMsg): RtnlEvent | null {
   }
   if (msg.type === RTM_NEWADDR || msg.type === RTM_DELADDR) {
     const addr = parseAddr(msg.payload);
-    return addr && { type: 'addr', op: msg.type === RTM_NEWADDR ? 'add' : 'del', addr };
+    return addr && { type: 'addr', op: msg.type === RTM_NEWADDR ? 'add' : 'del', addr, sender: msg.pid };
   }
   return null;
 }

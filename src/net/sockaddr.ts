@@ -48,6 +48,8 @@ export const SOCKADDR_IN_LEN = 16;
 export const SOCKADDR_IN6_LEN = 28;
 export const SOCKADDR_LL_LEN = 20;
 export const SOCKADDR_NL_LEN = 12;
+/** sizeof(struct sockaddr_un): sa_family_t and a 108-byte sun_path. */
+export const SOCKADDR_UN_LEN = 110;
 
 /** struct sockaddr_in: family (host order), port (network order), address, 8 zero bytes. */
 export function sockaddrIn(address: AddressInput, port = 0): Buffer {
@@ -289,4 +291,20 @@ export function cmsgIpv6Pktinfo(cmsgs: readonly Cmsg[]): { addr: string; ifindex
   const c = constants();
   const d = find(cmsgs, c.IPPROTO_IPV6, c.IPV6_PKTINFO, 20);
   return d ? { addr: bytesToAddress(d.subarray(0, 16)), ifindex: readU32(d, 16) } : null;
+}
+
+/**
+ * struct sockaddr_un for a path, or an abstract name when it starts with "@" (systemd's NOTIFY_SOCKET
+ * convention: the "@" becomes the leading NUL). The length returned is the address's own, not the
+ * struct's: an abstract name is exactly its bytes, with no terminator. Throws RangeError when too long.
+ */
+export function sockaddrUn(path: string): Buffer {
+  const abstract = path.startsWith('@');
+  const name = Buffer.from(abstract ? path.slice(1) : path, 'utf8');
+  const max = SOCKADDR_UN_LEN - 3; // 108 bytes of sun_path less the leading NUL (abstract) or the terminator (a path)
+  if (name.length === 0 || name.length > max) throw new RangeError(`AF_UNIX address "${path}" is empty or over ${max} bytes`);
+  const b = Buffer.alloc(2 + (abstract ? 1 : 0) + name.length + (abstract ? 0 : 1));
+  writeU16(b, constants().AF_UNIX, 0); // sa_family_t, host order
+  name.copy(b, abstract ? 3 : 2);
+  return b;
 }

@@ -244,6 +244,16 @@ export class Segment {
     })[];
   }
 
+  /**
+   * Someone else deletes (holds false) or adds (true) a router's VIPs, and its shell reports the
+   * change to the engine (daemon/addresses.ts does this from rtnetlink).
+   */
+  tamper(name: string, holds: boolean, addresses: string[] = ['192.168.1.250']): Action[] {
+    const r = this.router(name);
+    this.setHolds(r, holds);
+    return this.send(r, { type: holds ? 'vipsPresent' : 'vipsLost', addresses, seen: 'simulated' });
+  }
+
   private setHolds(r: Router, holds: boolean): void {
     if (r.holdsVips === holds) return;
     r.holdsVips = holds;

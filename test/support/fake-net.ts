@@ -34,14 +34,17 @@ export class FakeNet implements NetIO {
   async addresses() { return this.addrs.map((a) => ({ ...a })); }
   async addAddress(a: { ifindex: number; family: 4 | 6; address: string; prefixLen: number; label?: string }) {
     if (this.addrs.some((x) => x.index === a.ifindex && x.address === a.address)) throw Object.assign(new Error('EEXIST'), { code: 'EEXIST' });
-    this.addrs.push({ index: a.ifindex, family: a.family, address: a.address, prefixLen: a.prefixLen, scope: 0, flags: 0 });
+    const added: Addr = { index: a.ifindex, family: a.family, address: a.address, prefixLen: a.prefixLen, scope: 0, flags: 0, ...(a.label ? { label: a.label } : {}) };
+    this.addrs.push(added);
     this.ops.push(`add ${a.address}`);
+    this.notify('add', added, 0);
   }
   async deleteAddress(a: { ifindex: number; address: string }) {
     const i = this.addrs.findIndex((x) => x.index === a.ifindex && x.address === a.address);
     if (i < 0) throw Object.assign(new Error('EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' });
-    this.addrs.splice(i, 1);
+    const [gone] = this.addrs.splice(i, 1);
     this.ops.push(`del ${a.address}`);
+    this.notify('del', gone!, 0);
   }
   async watch(onEvent: (e: NetEvent) => void) {
     this.watchers.push(onEvent);
@@ -58,6 +61,25 @@ export class FakeNet implements NetIO {
     l.up = up;
     l.running = up;
     for (const w of this.watchers) w({ type: 'link', link: { ...l } });
+  }
+  /** The kernel's notification of an address change: on the event socket, after the request returned. */
+  private notify(op: 'add' | 'del', addr: Addr, sender: number) {
+    queueMicrotask(() => { for (const w of this.watchers) w({ type: 'addr', op, addr: { ...addr }, sender }); });
+  }
+  /** Someone else (`ip addr del`, a network manager) removes an address; sender: their netlink port id. */
+  externalDelete(address: string, sender = 4242) {
+    const i = this.addrs.findIndex((x) => x.address === address);
+    if (i < 0) throw new Error(`${address} is not on the box`);
+    const [gone] = this.addrs.splice(i, 1);
+    this.ops.push(`external del ${address}`);
+    this.notify('del', gone!, sender);
+  }
+  /** Someone else adds an address. */
+  externalAdd(address: string, ifindex = 2, prefixLen = 32, sender = 4242) {
+    const a: Addr = { index: ifindex, family: address.includes(':') ? 6 : 4, address, prefixLen, scope: 0, flags: 0 };
+    this.addrs.push(a);
+    this.ops.push(`external add ${address}`);
+    this.notify('add', a, sender);
   }
   holds(address: string): boolean {
     return this.addrs.some((a) => a.address === address);

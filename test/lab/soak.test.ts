@@ -1,0 +1,50 @@
+// Short soak (issue 11 part 3; the long one with keepalived side by side is bench/soak.ts): a vrrpd pair at 10 ms adverts,
+// run as conf/vrrpd.service runs it (SCHED_RR 50), while busy loops saturate every core and a memory hog
+// churns pages for ~55 s: not one transition.
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLab, daemonAvailable, labConfig, labSupported, reapOrphanLabs, sleep, CLI, type Lab } from '../../src/lab/topology.js';
+import { startLoad, type Load } from '../../src/lab/load.js';
+import { up } from './helpers.js';
+
+const skip = !labSupported().ok;
+const SOAK_S = 55;
+
+describe.skipIf(skip)('soak on a busy box (real vrrpd, 10 ms adverts)', () => {
+  let lab: Lab;
+  let stress: Load | null = null;
+  beforeAll(async () => {
+    if (!existsSync(CLI) || !daemonAvailable()) throw new Error('dist is not built: npm run build');
+    await reapOrphanLabs();
+  });
+  beforeEach(async () => { lab = await createLab(); });
+  afterEach(async () => {
+    await stress?.stop();
+    stress = null;
+    await lab?.destroy();
+  });
+
+  it(`${SOAK_S} s with every core busy and a memory hog: zero false transitions`, async () => {
+    const o = { version: 3 as const, advertInterval: '10ms', extra: { garp: { masterDelay: 0 } } };
+    expect(await up(lab, o)).toBe('lvs1');
+    // The unit's settings, through the config (the same as --rt-priority 50).
+    for (const n of ['lvs1', 'lvs2'] as const) {
+      await lab.directors.get(n)!.stop(3000);
+      const yaml = labConfig(n, o).replace('global:\n', 'global:\n  scheduling:\n    realtimePriority: 50\n');
+      await lab.startDirector(n, lab.writeConfig(n, yaml));
+    }
+    await sleep(1500);
+    const from = (['lvs1', 'lvs2'] as const).map((n) => lab.directors.get(n)!.lines.length);
+    stress = startLoad({ busy: cpus().length, hogMb: 512, maxSeconds: SOAK_S + 30 });
+    await sleep(SOAK_S * 1000);
+    await stress.stop();
+    stress = null;
+    const transitions = (['lvs1', 'lvs2'] as const).flatMap((n, i) => lab.directors.get(n)!.lines.slice(from[i]).map((l) => l.text).filter((t) => t.includes('"to":"')));
+    const late = (['lvs1', 'lvs2'] as const).flatMap((n, i) => lab.directors.get(n)!.lines.slice(from[i]).map((l) => l.text).filter((t) => t.includes('timer fired late')));
+    console.log(`soak ${SOAK_S} s: ${transitions.length} transition(s), ${late.length} late-timer warning(s)${late.length ? `; last: ${late.at(-1)}` : ''}`);
+    expect(transitions).toEqual([]);
+    expect((await lab.instance('lvs1'))?.state).toBe('MASTER');
+    expect((await lab.instance('lvs2'))?.state).toBe('BACKUP');
+  }, 120_000);
+});

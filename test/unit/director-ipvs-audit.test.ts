@@ -1,0 +1,79 @@
+// The IPVS audit on the director's clock: services and the sync daemon removed or altered from outside are restored; nothing sent when unchanged.
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { Director } from '../../src/daemon/director.js';
+import { IpvsController } from '../../src/daemon/ipvs.js';
+import { IpvsClient } from '../../src/ipvs/client.js';
+import { parseConfig } from '../../src/config/load.js';
+import { FakeNet } from '../support/fake-net.js';
+import { DirectorClock } from '../support/director-clock.js';
+import { FakeIpvsKernel } from '../ipvs/fake-ipvs.js';
+
+let lines: Record<string, unknown>[] = [];
+const log = pino({ level: 'info' }, new Writable({ write(c, _e, cb) { lines.push(JSON.parse(String(c))); cb(); } }));
+const running: Director[] = [];
+afterEach(async () => { for (const d of running.splice(0)) await d.stop(); lines = []; });
+
+const yaml = (audit: string) => `ipvs:\n  auditInterval: ${audit}\n  syncDaemon: { interface: eth1, syncId: 7 }\n`
+  + 'instances:\n  vi_1:\n    interface: eth1\n    vrid: 1\n    version: 3\n    advertInterval: 10ms\n    vips: [ "192.168.1.250/32 dev eth0" ]\n'
+  + 'virtualServers:\n  web:\n    address: 192.168.1.250\n    port: 80\n    forwarding: nat\n    realServers:\n'
+  + '      - { address: 10.0.0.1, port: 80, weight: 3 }\n      - { address: 10.0.0.2, port: 80 }\n';
+
+async function start(audit = '2s') {
+  const r = parseConfig(yaml(audit), 't.yaml');
+  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('; '));
+  const clock = new DirectorClock();
+  const kernel = new FakeIpvsKernel();
+  const d = new Director({
+    config: r.config, io: new FakeNet(), log, now: clock.now, makeWaker: clock.makeWaker,
+    openIpvs: async (c, l) => IpvsController.open(c, l, await IpvsClient.open({ sys: kernel })),
+  });
+  running.push(d);
+  await d.start();
+  await clock.until(() => d.stateOf('vi_1') === 'MASTER' && kernel.services.size === 1 && kernel.daemons.length === 1, 5000, 'MASTER with its service');
+  return { d, kernel, clock };
+}
+
+const weights = (k: FakeIpvsKernel) => [...[...k.services.values()][0]!.dests.values()].map((x) => x.weight).sort();
+
+describe('IPVS audit (ipvs.auditInterval)', () => {
+  it('ipvsadm -C on the MASTER: the table is back at the next audit; the stopped sync daemon too', async () => {
+    const { d, kernel, clock } = await start();
+    await clock.advance(2100);
+    const before = kernel.writes.length;
+    await clock.advance(4000); // two audits with nothing changed: reads only
+    expect(kernel.writes.length).toBe(before);
+    expect(kernel.commands.filter((c) => c === 'GET_SERVICE').length).toBeGreaterThan(0);
+    kernel.services.clear(); // ipvsadm -C
+    kernel.daemons = []; // ipvsadm --stop-daemon master
+    await clock.advance(2100);
+    await clock.settle();
+    expect(kernel.services.size).toBe(1);
+    expect(weights(kernel)).toEqual([1, 3]);
+    expect(kernel.daemons).toMatchObject([{ state: 1, ifn: 'eth1', syncid: 7 }]);
+    expect(lines.some((l) => String(l.msg).startsWith('IPVS table altered from outside'))).toBe(true);
+    expect(lines.some((l) => String(l.msg).startsWith('IPVS sync daemon stopped or altered from outside'))).toBe(true);
+    expect(d.status().ipvs?.restores).toBe(2);
+  });
+
+  it('ipvsadm -e (a weight changed) and -d (a real server deleted) are undone', async () => {
+    const { kernel, clock } = await start('500ms');
+    const svc = [...kernel.services.values()][0]!;
+    for (const x of svc.dests.values()) x.weight = 9; // -e
+    svc.dests.delete([...svc.dests.keys()][0]!); // -d
+    await clock.advance(600);
+    await clock.settle();
+    expect(weights(kernel)).toEqual([1, 3]);
+  });
+
+  it('auditInterval 0: never read back', async () => {
+    const { kernel, clock } = await start('0');
+    await clock.advance(500); // the start's own sync finishes
+    const gets = kernel.commands.length;
+    kernel.services.clear();
+    await clock.advance(5000);
+    expect(kernel.services.size).toBe(0);
+    expect(kernel.commands.slice(gets)).toEqual([]);
+  });
+});
