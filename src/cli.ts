@@ -236,7 +236,8 @@ export const COMMANDS: Record<string, Command> = {
         return EXIT_USAGE;
       }
       const { loadAnyConfig, formatIssue } = await import('./config/load.js');
-      const r = await loadAnyConfig(file, { format, strict: values.strict === true });
+      const { validateIpvsTable } = await import('./ipvs/desired.js');
+      const r = await loadAnyConfig(file, { format, strict: values.strict === true, validators: [validateIpvsTable] });
       if (!r.ok) {
         for (const w of r.warnings ?? []) io.stderr(`${formatIssue(w)} (warning)\n`);
         for (const e of r.errors) io.stderr(`${formatIssue(e)}\n`);
@@ -324,8 +325,10 @@ export const COMMANDS: Record<string, Command> = {
       }
       const { loadAnyConfig, formatIssue } = await import('./config/load.js');
       const { renderImport } = await import('./config/keepalived.js');
+      const { validateIpvsTable } = await import('./ipvs/desired.js');
       const root = values['include-root'];
-      const r = await loadAnyConfig(file, { format: 'keepalived', strict: values.strict === true, ...(typeof root === 'string' ? { includeRoot: root } : {}) });
+      const r = await loadAnyConfig(file, { format: 'keepalived', strict: values.strict === true, validators: [validateIpvsTable],
+        ...(typeof root === 'string' ? { includeRoot: root } : {}) });
       const warnings = (r.warnings ?? []).map(formatIssue);
       for (const w of warnings) io.stderr(`${w} (warning)\n`);
       if (!r.ok) {
@@ -356,7 +359,8 @@ export const COMMANDS: Record<string, Command> = {
 async function importOther(file: string, format: 'ldirectord' | 'ipvsadm' | 'heartbeat', strict: boolean, io: CliIo): Promise<number> {
   const { importForeign } = await import('./config/import-render.js');
   const { formatIssue } = await import('./config/load.js');
-  const r = await importForeign(file, format, strict);
+  const { validateIpvsTable } = await import('./ipvs/desired.js');
+  const r = await importForeign(file, format, strict, [validateIpvsTable]);
   for (const w of r.warnings) io.stderr(`${formatIssue(w)} (warning)\n`);
   if (!r.ok) {
     for (const e of r.errors) io.stderr(`${formatIssue(e)}\n`);

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { makeLogger } from './daemon/logger.js';
 import { loadAnyConfig, formatIssue } from './config/load.js';
+import { validateIpvsTable } from './ipvs/desired.js';
 import { Director } from './daemon/director.js';
 import { ControlServer } from './control/server.js';
 import type { ReloadOutcome, Request } from './control/protocol.js';
@@ -22,7 +23,8 @@ export interface RunOptions {
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runDaemon(opts: RunOptions): Promise<number> {
-  const load = () => loadAnyConfig(opts.file, { format: opts.format ?? 'auto', strict: opts.strict === true });
+  // The IPVS table is checked with the config, whole, before anything starts (and before a reload is applied).
+  const load = () => loadAnyConfig(opts.file, { format: opts.format ?? 'auto', strict: opts.strict === true, validators: [validateIpvsTable] });
   const loaded = await load();
   if (!loaded.ok) {
     for (const w of loaded.warnings ?? []) process.stderr.write(`${formatIssue(w)} (warning)\n`);

@@ -1,8 +1,7 @@
 // Health checks of the real servers (keepalived's checkers): one loop per checker; a server is healthy while all of its pass.
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import type { Check, VirtualServer } from '../config/schema.js';
-import type { RealServer } from '../ipvs/reconcile.js';
+import type { Check, RealServer, VirtualServer } from '../config/schema.js';
 import { canonicalAddress } from '../protocol/addr.js';
 import { CheckLoop, type CheckType, type LoopHost, type LoopSpec } from './checker.js';
 import { dnsProbe } from './dns.js';

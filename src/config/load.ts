@@ -5,7 +5,6 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node a
 import type { z } from 'zod';
 import { configSchema, type Config, type ConfigInput, type InstanceSettings } from './schema.js';
 import { isKeepalivedConfig, parseKeepalivedConfig, positionOf as kaPositionOf, type KeepalivedDiagnostic } from './keepalived.js';
-import { desiredTable, IpvsConfigError } from '../ipvs/reconcile.js';
 import { expandSyncGroups, syncGroupChecks } from './sync-groups.js';
 import { dirname, resolve } from 'node:path';
 import type { MappedInput, Pos } from './input-ctx.js';
@@ -19,6 +18,17 @@ export interface ConfigIssue {
   /** Dotted field path, e.g. "instances.vi_100.priority". */
   path: string;
   message: string;
+}
+
+/**
+ * A rule from a floor above config (e.g. src/ipvs validateIpvsTable: the IPVS table as the kernel will take it),
+ * run on a schema-valid config; its issues are errors at their field paths, with file and line like any other.
+ */
+export type ConfigValidator = (cfg: Config) => { path: (string | number)[]; message: string; warning?: boolean }[];
+
+export interface ParseOptions {
+  /** Run after the schema, before the cross-field rules (in this order). */
+  validators?: readonly ConfigValidator[];
 }
 
 export type LoadResult =
@@ -182,7 +192,7 @@ export function instanceFamily(inst: InstanceSettings): 4 | 6 {
 }
 
 /** Validate config text. Nothing is applied here: the caller gets a whole config or a list of errors. */
-export function parseConfig(text: string, file: string): LoadResult {
+export function parseConfig(text: string, file: string, opts: ParseOptions = {}): LoadResult {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const errors: ConfigIssue[] = [];
@@ -212,16 +222,11 @@ export function parseConfig(text: string, file: string): LoadResult {
     }
     return { ok: false, errors };
   }
-  // The IPVS table as the kernel will get it (ports vs forwarding, thresholds, duplicates...): the
-  // same check `vrrpd run` makes, so `vrrpd check` never passes what run refuses.
-  try {
-    desiredTable(parsed.data.virtualServers);
-  } catch (e) {
-    if (!(e instanceof IpvsConfigError)) throw e;
-    for (const issue of e.issues) {
-      const name = Object.keys(parsed.data.virtualServers).find((n) => issue.includes(n));
-      const path = name ? ['virtualServers', name] : ['virtualServers'];
-      errors.push({ ...where(path), path: path.join('.'), message: issue });
+  // Rules of the floors above (the IPVS table as the kernel will get it: `vrrpd check` runs the same ones as run).
+  for (const validate of opts.validators ?? []) {
+    for (const c of validate(parsed.data)) {
+      const issue = { ...where(c.path), path: c.path.join('.'), message: c.message };
+      (c.warning ? warnings : errors).push(issue);
     }
   }
   for (const c of [...crossChecks(parsed.data), ...syncGroupChecks(parsed.data)]) {
@@ -232,7 +237,7 @@ export function parseConfig(text: string, file: string): LoadResult {
   return { ok: true, config: expandSyncGroups(parsed.data), warnings };
 }
 
-export async function loadConfig(file: string): Promise<LoadResult> {
+export async function loadConfig(file: string, opts: ParseOptions = {}): Promise<LoadResult> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -240,7 +245,7 @@ export async function loadConfig(file: string): Promise<LoadResult> {
     const err = e as NodeJS.ErrnoException;
     return { ok: false, errors: [{ file, line: 0, col: 0, path: '', message: `cannot read: ${err.code ?? ''} ${err.message}`.trim() }] };
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, opts);
 }
 
 /**
@@ -287,7 +292,7 @@ export function detectFormat(text: string): 'yaml' | 'keepalived' | 'ldirectord'
   return 'yaml';
 }
 
-export interface AnyLoadOptions {
+export interface AnyLoadOptions extends ParseOptions {
   /** 'auto' (default): keepalived syntax when the file looks like it, YAML otherwise. */
   format?: ConfigFormat;
   /** keepalived input: unsupported keywords are errors instead of warnings. */
@@ -315,7 +320,8 @@ export async function loadAnyConfig(file: string, opts: AnyLoadOptions = {}): Pr
     const text = await readFile(file, 'utf8').catch(() => null);
     format = text !== null ? detectFormat(text) : 'yaml';
   }
-  if (format === 'yaml') return { ...(await loadConfig(file)), format };
+  const parse: ParseOptions = opts.validators ? { validators: opts.validators } : {};
+  if (format === 'yaml') return { ...(await loadConfig(file, parse)), format };
   const ka: Pick<MappedInput<ConfigInput>, 'config' | 'diagnostics' | 'positions'> & { notes?: string[] } = format === 'keepalived'
     ? await parseKeepalivedConfig(file, { strict: opts.strict === true, ...(opts.includeRoot ? { includeRoot: opts.includeRoot } : {}) })
     : format === 'ldirectord' ? parseLdirectordConfig(file, { strict: opts.strict === true }) : parseIpvsadmRules(file, { strict: opts.strict === true });
@@ -324,7 +330,7 @@ export async function loadAnyConfig(file: string, opts: AnyLoadOptions = {}): Pr
   const kaWarnings = ka.diagnostics.filter((d) => d.severity === 'warning').map(fromKa);
   const kaErrors = ka.diagnostics.filter((d) => d.severity === 'error').map(fromKa);
   // JSON is YAML: the same parser, schema and cross-field rules as a YAML file; positions come from the mapper.
-  const r = parseConfig(JSON.stringify(ka.config), file);
+  const r = parseConfig(JSON.stringify(ka.config), file, parse);
   const relocate = (i: ConfigIssue): ConfigIssue => {
     const at = kaPositionOf(ka.positions, i.path);
     return { ...i, file: at?.file ?? file, line: at?.line ?? 0, col: at?.col ?? 0 };

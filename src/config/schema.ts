@@ -339,9 +339,14 @@ const realServerSchema = z.strictObject({
   checks: z.array(checkSchema).default([]),
   /** Shorthand for a one-element `checks`. */
   check: checkSchema.optional(),
+  /** Overrides the service's inhibitOnFailure for this server. */
+  inhibitOnFailure: z.boolean().optional(),
 }).superRefine((rs, ctx) => {
   if (rs.check && rs.checks.length) ctx.addIssue({ code: 'custom', path: ['check'], message: 'give either check or checks (a list), not both' });
 }).transform(({ check, ...rs }) => ({ ...rs, checks: check ? [check] : rs.checks }));
+
+/** IP_VS_SVC_F_SCHED1..3 by name, as ipvsadm -b spells them (sh-*, mh-* are aliases of flag-1 / flag-2). */
+export const SCHEDULER_FLAGS = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port', 'flag-1', 'flag-2', 'flag-3'] as const;
 
 /** An IPVS virtual service: by address and port (TCP/UDP, IPv4/IPv6) or by firewall mark. */
 export const virtualServerSchema = z.strictObject({
@@ -365,11 +370,31 @@ export const virtualServerSchema = z.strictObject({
   realServers: z.array(realServerSchema).default([]),
   /** Real servers start failed until their checks first pass (keepalived alpha); default they start healthy. */
   alpha: z.boolean().default(false),
+  /** Scheduler flags (ipvsadm -b, keepalived sh-port/sh-fallback/mh-port/mh-fallback/flag-1..3). */
+  schedulerFlags: z.array(z.enum(SCHEDULER_FLAGS)).default([]),
+  /** One-packet scheduling (keepalived ops, ipvsadm -o): UDP only; every datagram scheduled on its own. */
+  onePacket: z.boolean().default(false),
+  /** Persistence engine (keepalived persistence_engine); needs persistence. */
+  persistenceEngine: z.enum(['sip']).optional(),
+  /** A failing real server stays in the table with weight 0 (keepalived inhibit_on_failure, ldirectord quiescent=yes). */
+  inhibitOnFailure: z.boolean().default(false),
+  /** Sum of the weights of the live real servers needed for the service to be up (keepalived quorum). */
+  quorum: z.number().int().min(0).default(1),
+  /** Quorum is lost below quorum - hysteresis and gained again at quorum + hysteresis (keepalived hysteresis). */
+  hysteresis: z.number().int().min(0).default(0),
+  /** Run when quorum is gained (keepalived quorum_up). */
+  quorumUp: command.optional(),
+  /** Run when quorum is lost (keepalived quorum_down). */
+  quorumDown: command.optional(),
+  /** quorumDown also runs at shutdown (keepalived omega). */
+  omega: z.boolean().default(false),
 });
 
 export const ipvsSchema = z.strictObject({
   /** false: VRRP only (labs, VRRP-only uses); same as `vrrpd run --no-ipvs`. */
   enabled: z.boolean().default(true),
+  /** IPVS connection timeouts (keepalived lvs_timeouts, ipvsadm --set): whole seconds; unset ones are left as they are. */
+  timeouts: z.strictObject({ tcp: duration.optional(), tcpFin: duration.optional(), udp: duration.optional() }).optional(),
   /** On BACKUP: remove the services (default) or keep them. */
   onBackup: z.enum(['remove', 'keep']).default('remove'),
   syncDaemon: z.strictObject({
@@ -428,3 +453,5 @@ export type TrackFile = z.output<typeof trackFileSchema>;
 export type NotifySettings = z.output<typeof notifySchema>;
 export type VirtualServer = z.output<typeof virtualServerSchema>;
 export type SyncGroup = z.output<typeof syncGroupSchema>;
+export type RealServer = VirtualServer['realServers'][number];
+export type SchedulerFlag = (typeof SCHEDULER_FLAGS)[number];

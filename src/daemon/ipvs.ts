@@ -4,7 +4,9 @@ import type { Config } from '../config/schema.js';
 import type { VrrpState } from '../engine/types.js';
 import { IpvsClient } from '../ipvs/client.js';
 import { IpvsUnavailableError } from '../ipvs/genl.js';
-import { describeOp, desiredTable, IpvsReconciler, type DesiredService } from '../ipvs/reconcile.js';
+import { desiredTable, type DesiredService } from '../ipvs/desired.js';
+import { evaluateQuorum, quorumAtStop, type QuorumTransition } from '../ipvs/quorum.js';
+import { describeOp, IpvsReconciler } from '../ipvs/reconcile.js';
 import { setSyncRole, type SyncRole } from '../ipvs/sync.js';
 import { isFwmark, serviceLabel, type ServiceEntry } from '../ipvs/codec.js';
 
@@ -44,6 +46,11 @@ export class IpvsController {
   private healthy: ((service: string, rs: { address: string; port: number }) => boolean) | undefined;
   /** Real-server weight as the health checks set it (FILE_CHECK); the configured weight until set. */
   private weight: ((service: string, rs: { address: string; port: number; weight: number }) => number) | undefined;
+  /** Quorum state of every virtual server (evaluated at each sync, from the health). */
+  private quorum: ReadonlyMap<string, boolean> = new Map();
+  private onQuorum: ((transitions: QuorumTransition[]) => void) | undefined;
+  /** The ipvs.timeouts last applied (JSON), null before. */
+  private timeoutsApplied: string | null = null;
 
   private readonly reconciler: IpvsReconciler;
 
@@ -63,6 +70,16 @@ export class IpvsController {
     weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void {
     this.healthy = fn;
     this.weight = weight;
+  }
+
+  /** Called with the quorum changes of each sync (quorumUp/quorumDown to run), and the omega ones at close. */
+  setQuorumHandler(fn: (transitions: QuorumTransition[]) => void): void {
+    this.onQuorum = fn;
+  }
+
+  /** Every virtual server's quorum state (true = up), as of the last sync. */
+  quorumStates(): ReadonlyMap<string, boolean> {
+    return this.quorum;
   }
 
   static isUnavailable(e: unknown): boolean {
@@ -87,10 +104,21 @@ export class IpvsController {
     const role: SyncRole = masters.length ? 'master' : anyBackup ? 'backup' : 'none';
     const cfg = this.cfg;
     const run = async () => {
-      let desired: DesiredService[] = [];
-      if (masters.length) desired = desiredTable(cfg.virtualServers, masters, {
-        ...(this.healthy ? { healthy: this.healthy } : {}), ...(this.weight ? { weight: this.weight } : {}),
+      // A refused timeout is logged and shown in status; the table still follows the state.
+      const timeoutError = await this.applyTimeouts(cfg).then(() => null, (e: Error) => {
+        this.log.error({ err: e.message }, 'IPVS connection timeouts not set');
+        return `IPVS connection timeouts not set: ${e.message}`;
       });
+      // Quorum follows health whatever the VRRP state (keepalived's checker does not know VRRP).
+      const q = evaluateQuorum(cfg.virtualServers, this.healthy, this.quorum);
+      this.quorum = q.states;
+      this.reportQuorum(q.transitions);
+      let desired: DesiredService[] = [];
+      const options = {
+        ...(this.healthy ? { healthy: this.healthy } : {}), ...(this.weight ? { weight: this.weight } : {}),
+        quorumUp: (svc: string) => q.states.get(svc),
+      };
+      if (masters.length) desired = desiredTable(cfg.virtualServers, masters, options);
       // A table the kernel partly refused is logged and shown in status; the sync daemon still
       // follows the role (a MASTER must sync its connections to the peer whatever else failed).
       const tableOk = keep || (await this.reconcile(desired));
@@ -100,7 +128,7 @@ export class IpvsController {
         else this.log.info({ role, daemons: res.running.map((d) => `${d.state}:${d.interface}/${d.syncId}`) }, 'IPVS sync daemon');
         this.role = role;
       }
-      this.lastError = tableOk ? null : 'the IPVS table does not match the config (see the log)';
+      this.lastError = tableOk ? timeoutError : 'the IPVS table does not match the config (see the log)';
     };
     const p = this.chain.then(run).catch((e: Error) => {
       this.lastError = e.message;
@@ -108,6 +136,26 @@ export class IpvsController {
     });
     this.chain = p;
     return p;
+  }
+
+  private reportQuorum(transitions: QuorumTransition[]): void {
+    for (const t of transitions) {
+      this.log.info({ service: t.service, weightSum: t.weightSum, threshold: t.threshold, cause: t.cause },
+        t.up ? 'virtual server gained quorum' : 'virtual server lost quorum');
+    }
+    if (transitions.length) this.onQuorum?.(transitions);
+  }
+
+  /** ipvs.timeouts, when set and not yet applied: global to the network namespace, left as they are at exit. */
+  private async applyTimeouts(cfg: Config): Promise<void> {
+    const t = cfg.ipvs.timeouts;
+    const key = JSON.stringify(t ?? null);
+    if (!t || key === this.timeoutsApplied) return;
+    const s = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+    const want = { tcp: s(t.tcp), tcpFin: s(t.tcpFin), udp: s(t.udp) };
+    await this.client.setTimeouts(Object.fromEntries(Object.entries(want).filter(([, v]) => v !== undefined)));
+    this.timeoutsApplied = key;
+    this.log.info({ ...want, now: await this.client.getTimeouts() }, 'IPVS connection timeouts set');
   }
 
   private async reconcile(desired: DesiredService[]): Promise<boolean> {
@@ -145,8 +193,9 @@ export class IpvsController {
     };
   }
 
-  /** Stop: our services removed, our sync daemon stopped. */
+  /** Stop: our services removed, our sync daemon stopped; quorumDown of the omega services reported. */
   async close(): Promise<void> {
+    this.reportQuorum(quorumAtStop(this.cfg.virtualServers, this.healthy));
     await this.sync(new Map());
     this.client.close();
   }

@@ -1,12 +1,12 @@
 // IPVS client over generic netlink: services, destinations, sync daemons, info; requests pipelined on one socket.
 import type { NetlinkOptions } from '../net/netlink.js';
 import {
-  decodeDaemon, decodeDest, decodeInfo, decodeService, delDaemonRequest, delDestRequest, delServiceRequest, destLabel,
+  decodeConfig, decodeDaemon, decodeDest, decodeInfo, decodeService, getConfigRequest, setConfigRequest, delDaemonRequest, delDestRequest, delServiceRequest, destLabel,
   getDaemonRequest, getDestRequest, getInfoRequest, getServiceRequest, ipvsCmdName, newDaemonRequest, newDestRequest,
   newServiceRequest, serviceLabel, setDestRequest, setServiceRequest, zeroRequest, IPVS_CMD_DEL_DAEMON, IPVS_CMD_DEL_DEST,
   IPVS_CMD_NEW_DAEMON, IPVS_CMD_NEW_DEST, IPVS_CMD_NEW_SERVICE, IPVS_CMD_SET_DEST, IPVS_CMD_SET_INFO, IPVS_CMD_SET_SERVICE,
   IPVS_GENL_NAME, type DaemonSpec, type DestEntry, type DestId, type DestSpec, type IpvsInfo, type IpvsRequest,
-  type ServiceEntry, type ServiceId, type ServiceSpec, type SyncState,
+  type IpvsTimeouts, type ServiceEntry, type ServiceId, type ServiceSpec, type SyncState, IPVS_CMD_SET_CONFIG,
 } from './codec.js';
 import { GenlFamilyNotFoundError, GenlSocket, IpvsUnavailableError, type GenlFamily, type GenlMsg, type GenlRequestOptions } from './genl.js';
 import type { Result } from '../net/nlmsg.js';
@@ -121,6 +121,19 @@ export class IpvsClient implements IpvsOps, IpvsDaemonOps {
     const m = msgs.find((x) => x.cmd === IPVS_CMD_SET_INFO) ?? msgs[0];
     if (!m) throw new IpvsProtocolError('IPVS_CMD_GET_INFO', 'no reply');
     return unwrap(decodeInfo(m.attrs), 'IPVS_CMD_GET_INFO');
+  }
+
+  /** The connection timeouts in seconds (IPVS_CMD_GET_CONFIG; ipvsadm -L --timeout). */
+  async getTimeouts(): Promise<IpvsTimeouts> {
+    const msgs = await this.send(getConfigRequest());
+    const m = msgs.find((x) => x.cmd === IPVS_CMD_SET_CONFIG) ?? msgs[0];
+    if (!m) throw new IpvsProtocolError('IPVS_CMD_GET_CONFIG', 'no reply');
+    return unwrap(decodeConfig(m.attrs), 'IPVS_CMD_GET_CONFIG');
+  }
+
+  /** IPVS_CMD_SET_CONFIG (ipvsadm --set): the timeouts given and above 0; the others stay as they are. */
+  async setTimeouts(t: Partial<IpvsTimeouts>): Promise<void> {
+    await this.send(setConfigRequest(t), 'IPVS connection timeouts');
   }
 
   /**

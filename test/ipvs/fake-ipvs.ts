@@ -33,6 +33,8 @@ export class FakeIpvsKernel implements NetlinkSys {
   interfaces = new Set(['lo', 'eth1']);
   services = new Map<string, Svc>();
   daemons: Daemon[] = [];
+  /** Connection timeouts in seconds (IPVS_CMD_SET_CONFIG / GET_CONFIG), the kernel's defaults. */
+  timeouts = { tcp: 900, tcpFin: 120, udp: 300 };
   /** Every IPVS request, in arrival order. */
   received: Received[] = [];
   /** The most requests that had arrived while none of them was answered yet. */
@@ -115,6 +117,13 @@ export class FakeIpvsKernel implements NetlinkSys {
       return cat([...entries, this.done(m)]);
     }
     if (cmd === 15) return cat([this.reply(m, 14, [nlaU32(1, 0x010201), nlaU32(2, 4096)]), this.ack(m)]);
+    if (cmd === 13) return cat([this.reply(m, 12, [nlaU32(4, this.timeouts.tcp), nlaU32(5, this.timeouts.tcpFin), nlaU32(6, this.timeouts.udp)]), this.ack(m)]);
+    if (cmd === 12) { // ip_vs_genl_set_config: absent or 0 keeps a timeout
+      const t = { tcp: u32(attrs, 4), tcpFin: u32(attrs, 5), udp: u32(attrs, 6) };
+      if (Object.values(t).some((v) => v !== null && v > 2147483)) return this.ack(m, ERR.EINVAL);
+      for (const k of ['tcp', 'tcpFin', 'udp'] as const) if (t[k]) this.timeouts[k] = t[k]!;
+      return this.ack(m);
+    }
     const errno = this.apply(cmd, attrs);
     if (this.silent?.(r)) return new Uint8Array(0);
     if (cmd === 4 && errno === 0) {

@@ -1,6 +1,7 @@
 // Config validation: the samples load, and a corpus of mistakes is refused with file:line:col, field and message.
 import { describe, expect, it } from 'vitest';
 import { parseConfig, loadConfig, formatIssue } from '../../src/config/load.js';
+import { validateIpvsTable } from '../../src/ipvs/desired.js';
 
 const base = (inst: string, global = '') => `${global}instances:\n  vi_1:\n    interface: eth1\n    vrid: 1\n${inst}`;
 
@@ -71,7 +72,8 @@ const corpus: [string, string, string[]][] = [
 describe('config error corpus', () => {
   for (const [name, yaml, fragments] of corpus) {
     it(`refuses: ${name}`, () => {
-      const r = parseConfig(yaml, 'bad.yaml');
+      // As `vrrpd check` and `run` load it: with the IPVS table rules of src/ipvs.
+      const r = parseConfig(yaml, 'bad.yaml', { validators: [validateIpvsTable] });
       expect(r.ok).toBe(false);
       if (r.ok) return;
       const text = r.errors.map(formatIssue).join('\n');
