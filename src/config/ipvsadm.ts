@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConfigInput } from './schema.js';
 import { duration } from './keepalived-ctx.js';
-import { InputContext, SUPPORTS, type MappedInput, type Where } from './input-ctx.js';
+import { InputContext, type MappedInput, type Where } from './input-ctx.js';
 import { readScript, type ShellCommand } from './ipvsadm-shell.js';
 import { IPVSADM_OPTIONS } from './ipvsadm-options.js';
 import { resolvePort } from './services.js';
@@ -160,7 +160,6 @@ function apply(ctx: InputContext, at: Where, p: Parsed, services: Map<string, Se
     if (o.command) continue;
     if (o.class === 'refused') { ctx.error({ ...at, keyword: name }, `not supported: ${o.note}`); return; }
     if (o.class === 'warned') ctx.warn({ ...at, keyword: name }, `ignored: ${o.note}`);
-    if (o.needs && !SUPPORTS[o.needs]) { ctx.error({ ...at, keyword: name }, `not supported in this build: ${o.note}`); return; }
   }
   if (cmd === '--clear') { services.clear(); return; }
   const svc = serviceOf(ctx, at, p);

@@ -100,6 +100,10 @@ describe('docs/ipvsadm-options.md', () => {
     for (const o of IPVSADM_OPTION_LIST) expect(rows.get(o.canonical), o.canonical).toEqual({ class: o.class, traffic: o.traffic });
     expect(IPVSADM_OPTION_LIST.filter((o) => o.class === 'warned' && o.traffic).map((o) => o.canonical)).toEqual([]);
   });
+  it('says for each option what the reader says (the note column is the table\'s note)', () => {
+    const notes = new Map([...doc.matchAll(/^\| `([^`]+)` \|.*\| (?:yes|no) \| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!.replace(/\\\|/g, '|')]));
+    for (const o of IPVSADM_OPTION_LIST) expect(notes.get(o.canonical), o.canonical).toBe(o.note);
+  });
 });
 
 describe('heartbeat (seed 002)', () => {
