@@ -12,7 +12,7 @@ export function renderForeign(source: string, format: 'ldirectord' | 'ipvsadm', 
     `# vrrpd configuration imported from ${source} (${format}) by \`vrrpd import\`; ${DOCS[format]} lists what maps to what.`,
     '# No VRRP instance: as it stands this runs a standalone director (services always programmed). To make it a',
     '# VRRP pair, add instances (see conf/lvs1.yaml), or keep the file and reference it: virtualServersFrom: [{ ' + format + ': PATH }].',
-    ...(format === 'ipvsadm' ? ['# HEALTH CHECKS: none. ipvsadm rules have none; choose a check for each real server (check: { type: http | https | tcp | misc ... }).'] : []),
+    ...(format === 'ipvsadm' ? ['# HEALTH CHECKS: none. ipvsadm rules have none; choose a check for each real server (checks: [{ type: http | https | tcp | dns | smtp | udp | ping | misc ... }], conf/README.md "Health checks").'] : []),
     ...notes.map((n) => `# NOTE ${n}`),
     ...warnings.map((w) => `# warning ${w.replace(/\n/g, ' ')}`),
   ];

@@ -131,7 +131,7 @@ export function parseIpvsadmRules(file: string, opts: { strict?: boolean; text?:
     ctx.at(`virtualServers.${s.name}`, s.where);
     reals.forEach((r, i) => ctx.at(`virtualServers.${s.name}.realServers.${i}`, r.where));
   }
-  if (services.size) ctx.notes.push('ipvsadm rules carry no health checks: every real server stays in the table whatever its state. Add a check to each real server (http, https, tcp, misc) before relying on it.');
+  if (services.size) ctx.notes.push('ipvsadm rules carry no health checks: every real server stays in the table whatever its state. Add checks to each real server (http, https, tcp, dns, smtp, udp, ping, misc; see conf/README.md) before relying on it.');
   return { ok: ctx.ok, config: { instances: {}, virtualServers }, diagnostics: ctx.diagnostics, positions: ctx.positions, notes: ctx.notes };
 }
 

@@ -11,7 +11,7 @@
 //   lvs4     eth0 192.168.1.252/24 + 192.168.2.252/24: vrrpd with seed 004's ldirectord.cf
 //   real1    eth0 192.168.1.11/24 + 192.168.2.11/24: a web server (alive.html, .healtcheck.html)
 //   real2    eth0 192.168.1.12/24 + 192.168.2.12/24: the same
-//   ref-*    ipvsadm builds the reference tables; vd-* vrrpd runs an ipvsadm rule set (no link needed)
+//   ref-*    ipvsadm builds the reference tables; vd-rules: vrrpd with every ipvsadm rule set (no link needed)
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -148,55 +148,53 @@ mkdirSync(SHIM);
 writeFileSync(join(SHIM, 'sudo'), '#!/bin/sh\nexec "$@"\n');
 chmodSync(join(SHIM, 'sudo'), 0o755);
 
-/** How ipvsadm itself builds each rule set: the script run as it is, the save file restored. */
-const RULES = {
-  'seed-000': { file: join(FIX, 'ipvsadm/seed-000.sh'), ref: (ns, f) => ['ip', 'netns', 'exec', ns, 'sh', f] },
-  'seed-002': { file: join(FIX, 'ipvsadm/seed-002.sh'), ref: (ns, f) => ['ip', 'netns', 'exec', ns, 'sh', f] },
-  'seed-003': { file: join(FIX, 'ipvsadm/seed-003.sh'), ref: (ns, f) => ['ip', 'netns', 'exec', ns, 'sh', f] },
-  'init-script': { file: join(FIX, 'ipvsadm/operators/lvs-init.sh'), ref: (ns, f) => ['ip', 'netns', 'exec', ns, 'bash', f, 'start'] },
-  'ipvsadm-save': { file: join(FIX, 'ipvsadm/operators/ipvsadm-save.rules'), ref: (ns, f) => ['ip', 'netns', 'exec', ns, 'sh', '-c', `ipvsadm -R < ${f}`] },
-};
+/**
+ * How ipvsadm itself builds each rule set: the scripts run as they are (their ifconfig/iptables/route lines fail
+ * harmlessly in a namespace without eth0), the save file restored. The init script clears the table first (-C): it
+ * runs first. All of them share one namespace, as vrrpd takes them all in one config (virtualServersFrom).
+ */
+const RULES = [
+  ['init-script', join(FIX, 'ipvsadm/operators/lvs-init.sh'), (f) => ['bash', f, 'start']],
+  ['seed-000', join(FIX, 'ipvsadm/seed-000.sh'), (f) => ['sh', f]],
+  ['seed-002', join(FIX, 'ipvsadm/seed-002.sh'), (f) => ['sh', f]],
+  ['seed-003', join(FIX, 'ipvsadm/seed-003.sh'), (f) => ['sh', f]],
+  ['ipvsadm-save', join(FIX, 'ipvsadm/operators/ipvsadm-save.rules'), (f) => ['sh', '-c', `ipvsadm -R < ${f}`]],
+];
 
 async function ruleSets() {
-  const names = Object.keys(RULES);
+  let want = '';
   await check('rules-net', async () => {
-    for (const [i, n] of names.entries()) {
-      for (const ns of [`ref-${i}`, `vd-${i}`]) {
-        await sh('ip', 'netns', 'add', ns);
-        await sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
-      }
+    for (const ns of ['ref-rules', 'vd-rules']) {
+      await sh('ip', 'netns', 'add', ns);
+      await sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
     }
-    for (const [i, n] of names.entries()) {
-      const [cmd, ...args] = RULES[n].ref(`ref-${i}`, RULES[n].file);
-      const r = await run(cmd, args, { env: { ...process.env, PATH: `${SHIM}:${process.env.PATH}` } });
-      console.log(`INFO ${n} by ipvsadm: exit ${r.code}${r.stderr.trim() ? `; stderr: ${r.stderr.trim().replace(/\n/g, ' | ')}` : ''}`);
-      assert(await services(`ref-${i}`) > 0, `${n}: ipvsadm built a table`);
+    for (const [name, file, cmd] of RULES) {
+      const before = await services('ref-rules');
+      const r = await run('ip', ['netns', 'exec', 'ref-rules', ...cmd(file)], { env: { ...process.env, PATH: `${SHIM}:${process.env.PATH}` } });
+      console.log(`INFO ${name} by ipvsadm: exit ${r.code}${r.stderr.trim() ? `; stderr: ${r.stderr.trim().replace(/\n/g, ' | ')}` : ''}`);
+      assert(await services('ref-rules') > before, `${name}: ipvsadm added services`);
     }
+    want = await table('ref-rules');
+    console.log(`INFO ipvsadm's table: ${want.replace(/\n/g, ' | ')}`);
   });
-  // Every rule set at once, each in its own namespace: one daemon start's wait for all of them.
-  const procs = names.map((n, i) => vrrpd(`vd-${i}`, RULES[n].file, ['--format', 'ipvsadm']));
-  const outcomes = await Promise.allSettled(names.map(async (n, i) => {
-    const want = await table(`ref-${i}`);
+  const conf = join(DIR, 'rules.yaml');
+  writeFileSync(conf, `# A standalone director: no instance, the virtual servers of the seeds' ipvsadm rule sets.\nvirtualServersFrom:\n${RULES.map(([, f]) => `  - ipvsadm: ${f}\n`).join('')}`);
+  const p = vrrpd('vd-rules', conf);
+  await check('rules-table', async () => {
     let got = '';
-    await waitFor(`${n}: vrrpd's table equal to ipvsadm's`, async () => {
-      if (!procs[i].running) throw new Error(`vrrpd exited: ${procs[i].lines.slice(-5).join(' | ')}`);
-      got = await table(`vd-${i}`);
+    await waitFor("vrrpd's table equal to ipvsadm's", async () => {
+      if (!p.running) throw new Error(`vrrpd exited: ${p.lines.slice(-5).join(' | ')}`);
+      got = await table('vd-rules');
       return got === want;
-    }, 120_000, 500).catch((e) => { throw new Error(`${e.message}\nipvsadm:\n${want}\nvrrpd:\n${got}`); });
-    console.log(`INFO ${n}: ${want.replace(/\n/g, ' | ')}`);
-    const st = await control(procs[i].sock, { cmd: 'status' });
-    assert(st.instances.length === 0 && st.ipvs?.syncRole === 'none', `${n}: no instance, no sync daemon`, { instances: st.instances, syncRole: st.ipvs?.syncRole });
-    assert(/^$/.test((await inNs(`vd-${i}`, 'ipvsadm', '-L', '--daemon')).trim()), `${n}: no IPVS sync daemon in the kernel`);
-    assert(procs[i].lines.some((l) => /standalone director/.test(l)), `${n}: vrrpd says it is a standalone director`);
-  }));
-  for (const [i, n] of names.entries()) {
-    await check(`rules-${n}`, async () => {
-      if (outcomes[i].status === 'rejected') throw outcomes[i].reason;
-    });
-  }
-  await check('rules-stop', async () => {
-    for (const [i, p] of procs.entries()) await stopAndEmpty(p, `vd-${i}`);
+    }, 180_000, 500).catch((e) => { throw new Error(`${e.message}\nipvsadm:\n${want}\nvrrpd:\n${got}\nvrrpd log: ${p.lines.slice(-8).join(' | ')}`); });
   });
+  await check('rules-standalone', async () => {
+    const st = await control(p.sock, { cmd: 'status' });
+    assert(st.instances.length === 0 && st.ipvs?.syncRole === 'none', 'no instance, no sync daemon', { instances: st.instances, syncRole: st.ipvs?.syncRole });
+    assert((await inNs('vd-rules', 'ipvsadm', '-L', '--daemon')).trim() === '', 'no IPVS sync daemon in the kernel');
+    assert(p.lines.some((l) => /standalone director/.test(l)), 'vrrpd says it is a standalone director');
+  });
+  await check('rules-stop', () => stopAndEmpty(p, 'vd-rules'));
 }
 
 // ------------------------------------------------------------------------------------------------ ldirectord.cf
@@ -241,6 +239,7 @@ async function ldirectordSeeds() {
     }
     for (const [seed, cmds] of Object.entries(LDIRECTORD_REF)) {
       await sh('ip', 'netns', 'add', `ref-${seed}`);
+      await sh('ip', '-n', `ref-${seed}`, 'link', 'set', 'lo', 'up');
       for (const c of cmds) await inNs(`ref-${seed}`, 'ipvsadm', ...c.split(' '));
     }
     const curl = await inNs('lvs2', NODE, '-e', "fetch('http://192.168.1.12/alive.html').then(async (r) => console.log(r.status, await r.text()))");
@@ -255,7 +254,7 @@ async function ldirectordSeeds() {
       if (!p.running) throw new Error(`vrrpd exited: ${p.lines.slice(-5).join(' | ')}`);
       got = await table(ns);
       return got === want;
-    }, 120_000, 500).catch((e) => { throw new Error(`${e.message}\nldirectord (ipvsadm):\n${want}\nvrrpd:\n${got}`); });
+    }, 180_000, 500).catch((e) => { throw new Error(`${e.message}\nldirectord (ipvsadm):\n${want}\nvrrpd:\n${got}\nvrrpd log: ${p.lines.slice(-8).join(' | ')}`); });
     console.log(`INFO ${seed}: ${got.replace(/\n/g, ' | ')}`);
   };
   const dest = async (ns, addr) => {
