@@ -398,7 +398,8 @@ export const COMMANDS: Record<string, Command> = {
 async function importOther(file: string, format: 'ldirectord' | 'ipvsadm' | 'heartbeat', strict: boolean, io: CliIo): Promise<number> {
   const { importForeign } = await import('./config/import-render.js');
   const { formatIssue } = await import('./config/load.js');
-  const r = await importForeign(file, format, strict);
+  const { validateIpvsTable } = await import('./ipvs/desired.js');
+  const r = await importForeign(file, format, strict, [validateIpvsTable]);
   for (const w of r.warnings) io.stderr(`${formatIssue(w)} (warning)\n`);
   if (!r.ok) {
     for (const e of r.errors) io.stderr(`${formatIssue(e)}\n`);

@@ -1,6 +1,5 @@
 // Diagnostics and field positions shared by the line-based input formats (ldirectord.cf, ipvsadm rules, heartbeat).
 import type { KeepalivedDiagnostic, Pos } from './keepalived-parse.js';
-import { virtualServerSchema } from './schema.js';
 
 export type InputDiagnostic = KeepalivedDiagnostic;
 export type { Pos };
@@ -44,27 +43,6 @@ export class InputContext {
     return !this.diagnostics.some((d) => d.severity === 'error');
   }
 }
-
-/**
- * Does this build's schema carry a virtual-server field (other branches add some: inhibitOnFailure, alpha, check
- * types)? A mapping to a field the schema lacks is refused with file:line instead of being dropped.
- */
-export function schemaAccepts(vs: Record<string, unknown>): boolean {
-  return virtualServerSchema.safeParse({ address: '192.0.2.1', port: 80, ...vs }).success;
-}
-
-const probe = (rs: Record<string, unknown>) => schemaAccepts({ realServers: [{ address: '192.0.2.2', ...rs }] });
-
-/** Feature probes, evaluated once. */
-export const SUPPORTS = {
-  inhibitOnFailure: schemaAccepts({ inhibitOnFailure: true }),
-  alpha: schemaAccepts({ alpha: true }),
-  onePacket: schemaAccepts({ protocol: 'udp', onePacket: true }),
-  schedulerFlags: schemaAccepts({ schedulerFlags: ['sh-port'] }),
-  persistenceEngine: schemaAccepts({ persistenceEngine: 'sip' }),
-  checks: probe({ checks: [{ type: 'tcp' }] }),
-  ping: probe({ checks: [{ type: 'ping' }] }) || probe({ check: { type: 'ping' } }),
-};
 
 /** Split "a b 'c d' \"e\"" into words (quotes removed): the shape shell-like lines share. */
 export function words(text: string): { text: string; col: number }[] {

@@ -9,8 +9,6 @@ export interface OptionInfo {
   command?: boolean;
   class: KeywordClass;
   traffic: boolean;
-  /** A field this build's schema must have (another branch adds it): refused with file:line until then. */
-  needs?: 'schedulerFlags' | 'onePacket' | 'persistenceEngine';
   note: string;
 }
 
@@ -39,11 +37,11 @@ const SPECS: Record<string, Spec> = {
   '--fwmark-service': { short: '-f', arg: 'required', class: 'implemented', traffic: true, note: 'firewall-mark service (decimal or 0x hex)' },
   '--ipv6': { short: '-6', arg: 'none', class: 'implemented', traffic: true, note: 'with -f: an IPv6 fwmark service' },
   '--scheduler': { short: '-s', arg: 'required', class: 'implemented', traffic: true, note: 'scheduler (default wlc, as ipvsadm)' },
-  '--persistent': { short: '-p', arg: 'optional', class: 'implemented', traffic: true, note: 'persistence, default 300 s, as ipvsadm' },
+  '--persistent': { short: '-p', arg: 'optional', class: 'implemented', traffic: true, note: 'persistence; without a timeout 360 s, as ipvsadm sets it (its IPVS_SVC_PERSISTENT_TIMEOUT; some man pages say 300)' },
   '--netmask': { short: '-M', arg: 'required', class: 'implemented', traffic: true, note: 'persistence granularity (with -p)' },
-  '--sched-flags': { short: '-b', arg: 'required', class: 'implemented', traffic: true, needs: 'schedulerFlags', note: 'scheduler flags (sh-fallback, sh-port, mh-fallback, mh-port, flag-1..3) → schedulerFlags; refused while this build lacks them' },
-  '--ops': { short: '-o', arg: 'none', class: 'implemented', traffic: true, needs: 'onePacket', note: 'one-packet scheduling → onePacket; refused while this build lacks it' },
-  '--pe': { arg: 'required', class: 'implemented', traffic: true, needs: 'persistenceEngine', note: 'persistence engine (sip) → persistenceEngine; refused while this build lacks it' },
+  '--sched-flags': { short: '-b', arg: 'required', class: 'implemented', traffic: true, note: 'scheduler flags (sh-fallback, sh-port, mh-fallback, mh-port, flag-1..3) → schedulerFlags' },
+  '--ops': { short: '-o', arg: 'none', class: 'implemented', traffic: true, note: 'one-packet scheduling → onePacket' },
+  '--pe': { arg: 'required', class: 'implemented', traffic: true, note: 'persistence engine (sip) → persistenceEngine' },
   '--real-server': { short: '-r', arg: 'required', class: 'implemented', traffic: true, note: 'ADDRESS[:PORT]; the port defaults to the service\'s, and -g/-i keep the service\'s port (as the kernel does)' },
   '--gatewaying': { short: '-g', arg: 'none', class: 'implemented', traffic: true, note: 'direct routing (the default)' },
   '--masquerading': { short: '-m', arg: 'none', class: 'implemented', traffic: true, note: 'NAT' },

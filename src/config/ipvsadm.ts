@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConfigInput } from './schema.js';
 import { duration } from './keepalived-ctx.js';
-import { InputContext, SUPPORTS, type MappedInput, type Where } from './input-ctx.js';
+import { InputContext, type MappedInput, type Where } from './input-ctx.js';
 import { readScript, type ShellCommand } from './ipvsadm-shell.js';
 import { IPVSADM_OPTIONS } from './ipvsadm-options.js';
 import { resolvePort } from './services.js';
@@ -131,7 +131,7 @@ export function parseIpvsadmRules(file: string, opts: { strict?: boolean; text?:
     ctx.at(`virtualServers.${s.name}`, s.where);
     reals.forEach((r, i) => ctx.at(`virtualServers.${s.name}.realServers.${i}`, r.where));
   }
-  if (services.size) ctx.notes.push('ipvsadm rules carry no health checks: every real server stays in the table whatever its state. Add a check to each real server (http, https, tcp, misc) before relying on it.');
+  if (services.size) ctx.notes.push('ipvsadm rules carry no health checks: every real server stays in the table whatever its state. Add checks to each real server (http, https, tcp, dns, smtp, udp, ping, misc; see conf/README.md) before relying on it.');
   return { ok: ctx.ok, config: { instances: {}, virtualServers }, diagnostics: ctx.diagnostics, positions: ctx.positions, notes: ctx.notes };
 }
 
@@ -160,7 +160,6 @@ function apply(ctx: InputContext, at: Where, p: Parsed, services: Map<string, Se
     if (o.command) continue;
     if (o.class === 'refused') { ctx.error({ ...at, keyword: name }, `not supported: ${o.note}`); return; }
     if (o.class === 'warned') ctx.warn({ ...at, keyword: name }, `ignored: ${o.note}`);
-    if (o.needs && !SUPPORTS[o.needs]) { ctx.error({ ...at, keyword: name }, `not supported in this build: ${o.note}`); return; }
   }
   if (cmd === '--clear') { services.clear(); return; }
   const svc = serviceOf(ctx, at, p);
@@ -174,7 +173,8 @@ function apply(ctx: InputContext, at: Where, p: Parsed, services: Map<string, Se
     s.vs = { ...svc.vs, scheduler: (p.opts.get('--scheduler')?.value ?? 'wlc') as VsIn['scheduler'] };
     const pers = p.opts.get('--persistent');
     if (pers) {
-      const t = pers.value === undefined ? 300 : Number(pers.value);
+      // ipvsadm's IPVS_SVC_PERSISTENT_TIMEOUT (6*60 s), what `ipvsadm -p` gives the kernel (read back in the VM test).
+      const t = pers.value === undefined ? 360 : Number(pers.value);
       if (!Number.isInteger(t) || t < 1) ctx.error(at, `-p needs a timeout in seconds, got "${pers.value}"`);
       s.vs.persistence = duration(t);
       const nm = p.opts.get('--netmask');

@@ -1,12 +1,9 @@
 // ldirectord checktype/service/request/receive of a virtual section -> vrrpd health checks of its real servers.
-import type { ConfigInput } from './schema.js';
 import { duration } from './keepalived-ctx.js';
-import { schemaAccepts, type InputContext } from './input-ctx.js';
+import type { InputContext } from './input-ctx.js';
 import type { LdLine } from './ldirectord-parse.js';
-import { PORT_BY_SERVICE, type RealDraft } from './ldirectord.js';
+import { PORT_BY_SERVICE, type RealDraft, type RsIn } from './ldirectord-tables.js';
 
-type VsIn = NonNullable<ConfigInput['virtualServers']>[string];
-type RsIn = NonNullable<VsIn['realServers']>[number];
 type CheckIn = NonNullable<RsIn['check']>;
 
 /** A virtual section's settings after ldirectord's defaults (read_config, ld_setup). */
@@ -30,10 +27,8 @@ export interface Effective {
   reals: LdLine[];
 }
 
-const rsProbe = (check: Record<string, unknown>) => schemaAccepts({ realServers: [{ address: '192.0.2.2', check }] });
-/** Field names other branches add to checks, probed on this build's schema. */
-const HTTP_REGEX = rsProbe({ type: 'http', urls: [{ path: '/', regex: 'x' }] });
-const MISC_RETRIES = rsProbe({ type: 'misc', script: 'x', retries: 1 });
+/** The virtual server fields a check needs: the VIP for external checks. */
+interface VsFields { fwmark?: number | undefined; address?: string | undefined; port?: number | undefined }
 
 const REFUSED_SERVICES: Record<string, string> = {
   ftp: 'an FTP login and RETR', imap: 'an IMAP login', imaps: 'an IMAP login over TLS', pop: 'a POP3 login', pops: 'a POP3 login over TLS',
@@ -41,11 +36,13 @@ const REFUSED_SERVICES: Record<string, string> = {
   pgsql: 'a PostgreSQL query', oracle: 'an Oracle query', radius: 'a RADIUS Access-Request', sip: 'a SIP OPTIONS request',
   simpletcp: 'a send/expect exchange over TCP', http_proxy: 'an HTTP request through the server as a proxy',
 };
-/** Services vrrpd's checker framework gains in another branch (smtp, dns): refused until this build has them. */
-const PENDING_SERVICES: Record<string, string> = { smtp: 'smtp', submission: 'smtp', dns: 'dns' };
+/** Services a negotiate check runs with one of vrrpd's checks (ldirectord _check_real). */
+const NEGOTIATED = ['none', 'http', 'https', 'smtp', 'submission', 'dns'];
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 /** The checks of a virtual section's real servers; `off` leaves no real server in the table (as ldirectord). */
-export function mapChecks(ctx: InputContext, e: Effective, vs: Partial<VsIn>, reals: RealDraft[]): { checked: boolean; realServers: RsIn[] } {
+export function mapChecks(ctx: InputContext, e: Effective, vs: VsFields, reals: RealDraft[]): { checked: boolean; realServers: RsIn[] } {
   const ct = e.lines.checktype;
   const where = (k: string) => e.lines[k] ?? ct ?? e.lines.service;
   const head = () => (e.reals[0] ?? ct)!;
@@ -65,9 +62,8 @@ export function mapChecks(ctx: InputContext, e: Effective, vs: Partial<VsIn>, re
   }
   const svc = e.service ?? 'none';
   const svcLine = e.lines.service;
-  if (t === 'negotiate' && !['none', 'http', 'https'].includes(svc)) {
+  if (t === 'negotiate' && !NEGOTIATED.includes(svc)) {
     if (Object.hasOwn(REFUSED_SERVICES, svc)) ctx.error(svcLine ?? ct ?? head(), `service = ${svc}${svcLine ? '' : ' (the default for this port)'} is not supported: vrrpd has no check doing ${REFUSED_SERVICES[svc]}; use checktype = connect or external`);
-    else if (Object.hasOwn(PENDING_SERVICES, svc)) ctx.error(svcLine ?? ct ?? head(), `service = ${svc}${svcLine ? '' : ' (the default for this port)'} needs the ${PENDING_SERVICES[svc]} check, which this build lacks; use checktype = connect or external`);
     else ctx.error(svcLine ?? head(), `unknown service "${svc}"`);
     return { checked: false, realServers: reals.map((r) => r.rs) };
   }
@@ -76,60 +72,87 @@ export function mapChecks(ctx: InputContext, e: Effective, vs: Partial<VsIn>, re
     if (e.httpmethod === 'HEAD') ctx.error(l, 'httpmethod = HEAD is not supported: vrrpd checks with GET');
     else ctx.error(l, `httpmethod must be GET or HEAD, got "${l.value}"`);
   }
+  const pinged = t === 'ping' || (t === 'connect' && e.protocol === 'udp');
   if ((e.checkcount ?? 1) > 1) {
     const l = e.lines.checkcount;
-    if (t === 'ping' || (t === 'connect' && e.protocol === 'udp')) ctx.error(l ?? ct ?? head(), 'checkcount > 1 (several pings per check, deprecated) is not supported: use failurecount');
+    if (pinged) ctx.error(l ?? ct ?? head(), 'checkcount > 1 (several pings per check, deprecated) is not supported: use failurecount');
     else if (l) ctx.warn(l, 'checkcount has no effect on this checktype (ldirectord uses it for ping checks only)');
   }
-  const retries = (e.failurecount ?? 1) - 1;
-  const spacing = { retries, delayBeforeRetry: duration(e.interval ?? 10) };
+  if (t === 'external' && (e.failurecount ?? 1) > 1) {
+    ctx.error(e.lines.failurecount ?? ct!, 'failurecount > 1 with an external check is not supported (misc checks have no retries)');
+  }
+  if (t === 'negotiate' && svc === 'dns' && e.protocol === 'tcp') {
+    ctx.error(e.lines.protocol ?? ct ?? head(), 'service = dns over protocol = tcp (a DNS query over TCP) is not supported: vrrpd\'s DNS check asks over UDP');
+  }
+  // failurecount N: down after N failed checks, checkinterval apart.
+  const spacing = { retries: (e.failurecount ?? 1) - 1, delayBeforeRetry: duration(e.interval ?? 10) };
+  const negotiate = { connectTimeout: duration(e.negotiatetimeout ?? 30), ...spacing };
+  const connect = { connectTimeout: duration(e.checktimeout ?? 5), ...spacing };
   const realServers: RsIn[] = [];
   let checked = false;
-  const reported = new Set<LdLine>();
+  const reported = new Set<string>();
+  const once = (l: LdLine, msg: string) => {
+    const k = `${l.file}:${l.line}:${msg}`;
+    if (!reported.has(k)) ctx.error(l, msg);
+    reported.add(k);
+  };
   for (const r of reals) {
     const rs = { ...r.rs };
     realServers.push(rs);
-    let check: CheckIn | undefined;
+    const own = r.request !== undefined;
+    const request = own ? r.request! : e.request;
+    const receive = own ? r.receive ?? '' : e.receive;
+    const at = (k: 'request' | 'receive') => (own ? r.line : where(k) ?? r.line);
     const checkPort = e.checkport ?? (r.configuredPort > 0 ? r.configuredPort : PORT_BY_SERVICE[svc]);
-    const needPort = (): number | undefined => {
+    const needPort = (): { port?: number } => {
       if (checkPort === undefined) ctx.error(where('checkport') ?? r.line, `no port to check ${rs.address} on: set checkport or the real server's port`);
-      return checkPort;
+      return checkPort !== undefined ? { port: checkPort } : {};
     };
+    let check: CheckIn | undefined;
     if (t === 'negotiate' && (svc === 'http' || svc === 'https')) {
-      const path = r.request ?? e.request;
-      const receive = r.request !== undefined ? r.receive ?? '' : e.receive;
-      if (/^https?:\/\//.test(path.replace(/^\//, ''))) ctx.error(r.request !== undefined ? r.line : where('request')!, 'a request with an absolute http:// URL (another host or port) is not supported: give the path');
-      const url: Record<string, unknown> = { path };
+      // check_http: GET the request; up when the status is 2xx and the body matches the receive regex (if any).
+      if (/^https?:\/\//.test(request.replace(/^\//, ''))) once(at('request'), 'a request with an absolute http:// URL (another host or port) is not supported: give the path');
+      const url: { path: string; regex?: string } = { path: request };
       if (receive !== '') {
-        let ok = true;
-        try { new RegExp(receive); } catch (err) { ok = false; ctx.error(r.request !== undefined ? r.line : where('receive')!, `receive is not a regular expression vrrpd can use: ${(err as Error).message}`); }
-        const at = r.request !== undefined ? r.line : where('receive')!;
-        if (!HTTP_REGEX) {
-          if (!reported.has(at)) ctx.error(at, 'receive (a regular expression the page must match) needs the HTTP body regex check, which this build lacks');
-          reported.add(at);
-        } else if (ok) url.regex = receive;
+        try {
+          new RegExp(receive);
+          url.regex = receive;
+        } catch (err) { once(at('receive'), `receive is not a regular expression vrrpd can use: ${(err as Error).message}`); }
       }
-      const p = needPort();
-      check = {
-        type: svc, urls: [url as { path: string }], ...(p !== undefined ? { port: p } : {}),
-        connectTimeout: duration(e.negotiatetimeout ?? 30), ...spacing,
-        ...(e.virtualhost !== undefined ? { virtualHost: e.virtualhost } : {}),
-      };
+      check = { type: svc as 'http' | 'https', urls: [url], ...needPort(), ...negotiate, ...(e.virtualhost !== undefined ? { virtualHost: e.virtualhost } : {}) };
+    } else if (t === 'negotiate' && (svc === 'smtp' || svc === 'submission')) {
+      // check_smtp: Net::SMTP's greeting and hello, then QUIT.
+      check = { type: 'smtp', ...needPort(), ...negotiate };
+    } else if (t === 'negotiate' && svc === 'dns') {
+      check = dnsCheck(once, request, receive, at) ?? undefined;
+      if (check) Object.assign(check, needPort(), negotiate);
     } else if (t === 'connect' && e.protocol !== 'udp') {
-      const p = needPort();
-      check = { type: 'tcp', ...(p !== undefined ? { port: p } : {}), connectTimeout: duration(e.checktimeout ?? 5), ...spacing };
-    } else if (t === 'ping' || t === 'connect') {
-      ctx.error(ct!, `${t === 'connect' ? 'checktype = connect on a UDP service (an ICMP ping in ldirectord)' : 'checktype = ping'} needs the ping check, which this build lacks`);
-      break;
+      check = { type: 'tcp', ...needPort(), ...connect };
+    } else if (pinged) {
+      // check_ping (also what connect does on a UDP service): an ICMP echo within checktimeout.
+      check = { type: 'ping', ...connect };
     } else if (t === 'external') {
       const vip = vs.fwmark !== undefined ? String(vs.fwmark) : vs.address!;
-      if (retries > 0 && !MISC_RETRIES) { ctx.error(e.lines.failurecount ?? ct!, 'failurecount > 1 with an external check is not supported in this build (misc checks have no retries)'); break; }
-      check = {
-        type: 'misc', script: `${e.checkcommand} ${vip} ${vs.port ?? 0} ${rs.address} ${r.configuredPort}`,
-        timeout: duration(e.checktimeout ?? 5), ...(retries > 0 ? { retries } : {}),
-      } as CheckIn;
+      check = { type: 'misc', script: `${e.checkcommand} ${vip} ${vs.port ?? 0} ${rs.address} ${r.configuredPort}`, timeout: duration(e.checktimeout ?? 5) };
     }
     if (check) { rs.check = check; checked = true; }
   }
   return { checked, realServers };
+}
+
+/**
+ * check_dns: the request (a name, leading / dropped) is looked up (type A) at the real server; up when an A record
+ * of the answer matches receive. vrrpd takes receive as the one IPv4 address that must be in the answer.
+ */
+function dnsCheck(once: (l: LdLine, msg: string) => void, request: string, receive: string, at: (k: 'request' | 'receive') => LdLine): CheckIn | null {
+  const name = request.replace(/^\/+/, '');
+  let ok = true;
+  if (name === '') { once(at('request'), 'service = dns needs request = the name to look up'); ok = false; }
+  else if (IPV4.test(name) || name.includes(':')) { once(at('request'), `request "${name}" is an address: a reverse (PTR) lookup check is not supported; give a name`); ok = false; }
+  if (receive === '') { once(at('receive'), 'service = dns needs receive = the IPv4 address expected in the answer (ldirectord marks the server down without one)'); ok = false; }
+  else if (!IPV4.test(receive)) {
+    once(at('receive'), `receive "${receive}" for service = dns: vrrpd needs the IPv4 address expected in the answer's A records (a regular expression or a PTR name is not supported)`);
+    ok = false;
+  }
+  return ok ? { type: 'dns', queryType: 'A', name, expect: [receive] } : null;
 }

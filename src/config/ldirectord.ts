@@ -2,17 +2,14 @@
 import { readFileSync } from 'node:fs';
 import type { ConfigInput } from './schema.js';
 import { duration } from './keepalived-ctx.js';
-import { InputContext, SUPPORTS, type MappedInput } from './input-ctx.js';
+import { InputContext, type MappedInput } from './input-ctx.js';
 import { LDIRECTORD_KEYWORDS } from './ldirectord-keywords.js';
 import { parseLdirectord, type LdLine, type LdVirtual } from './ldirectord-parse.js';
 import { mapChecks, type Effective } from './ldirectord-checks.js';
+import { FORWARD, SERVICE_BY_PORT, type Forward, type RealDraft, type RsIn } from './ldirectord-tables.js';
 import { resolvePort } from './services.js';
 
 type VsIn = NonNullable<ConfigInput['virtualServers']>[string];
-type RsIn = NonNullable<VsIn['realServers']>[number];
-export type Forward = 'dr' | 'nat' | 'tun';
-
-const FORWARD: Record<string, Forward> = { gate: 'dr', masq: 'nat', ipip: 'tun' };
 
 /** Format detection: `virtual=` sections or ldirectord's global keywords as `key=value` lines. */
 export function isLdirectordConfig(text: string): boolean {
@@ -204,7 +201,7 @@ function mapVirtual(ctx: InputContext, v: LdVirtual, g: Globals): VirtualOut | u
       checktimeout: (x) => { checktimeout = count(ctx, x) ?? -1; },
       connecttimeout: (x) => { checktimeout = count(ctx, x) ?? -1; },
       negotiatetimeout: (x) => { negotiatetimeout = count(ctx, x) ?? -1; },
-      failurecount: (x) => { failurecount = count(ctx, x) ?? 1; },
+      failurecount: (x) => { set(x); failurecount = count(ctx, x) ?? 1; },
       checkcount: (x) => { set(x); checkcount = count(ctx, x) ?? 1; },
       checkinterval: (x) => {
         const n = count(ctx, x);
@@ -215,6 +212,7 @@ function mapVirtual(ctx: InputContext, v: LdVirtual, g: Globals): VirtualOut | u
       persistent: (x) => { persistent = count(ctx, x, 0); pos.set('persistence', x); },
       netmask: (x) => { netmask = x; },
       protocol: (x) => {
+        set(x);
         if (e.protocol === 'fwm' ? x.value !== 'fwm' : x.value !== 'tcp' && x.value !== 'udp') {
           ctx.error(x, e.protocol === 'fwm' ? 'protocol must be fwm if the virtual service is a fwmark (a number)' : 'protocol must be tcp or udp if the virtual service is an address and port');
         } else e.protocol = x.value as Effective['protocol'];
@@ -222,15 +220,9 @@ function mapVirtual(ctx: InputContext, v: LdVirtual, g: Globals): VirtualOut | u
       },
       ops: (x) => {
         const yes = yesNo(ctx, x);
-        if (yes && e.protocol === 'udp') {
-          if (!SUPPORTS.onePacket) ctx.error(x, 'ops = yes needs one-packet scheduling (onePacket), which this build lacks');
-          else { (vs as Record<string, unknown>).onePacket = true; pos.set('onePacket', x); }
-        } else if (yes) ctx.warn(x, 'ops = yes applies to UDP services only; no effect here (as in ldirectord)');
+        if (yes && e.protocol === 'udp') { vs.onePacket = true; pos.set('onePacket', x); } else if (yes) ctx.warn(x, 'ops = yes applies to UDP services only; no effect here (as in ldirectord)');
       },
-      schedflags: (x) => {
-        if (!SUPPORTS.schedulerFlags) ctx.error(x, 'scheduler flags (schedulerFlags) are not in this build');
-        else { (vs as Record<string, unknown>).schedulerFlags = x.value.split(','); pos.set('schedulerFlags', x); }
-      },
+      schedflags: (x) => { vs.schedulerFlags = x.value.split(',') as VsIn['schedulerFlags']; pos.set('schedulerFlags', x); },
       service: (x) => { set(x); e.service = x.value; },
       httpmethod: (x) => { set(x); e.httpmethod = x.value.toUpperCase(); },
       virtualhost: (x) => { set(x); e.virtualhost = x.value; },
@@ -269,28 +261,15 @@ function mapVirtual(ctx: InputContext, v: LdVirtual, g: Globals): VirtualOut | u
   for (const r of realServers) if (r.forwarding === fwd) delete r.forwarding;
   if (vs.sorryServer && fallback && forwards.size > 1) ctx.error(fallback.line, 'the real servers use several forwarding methods: the fallback server\'s cannot be expressed (vrrpd forwards the sorry server like the service)');
   vs.realServers = realServers;
+  // quiescent = yes: a failed server stays in the table with weight 0 (ldirectord sets its weight to 0).
   if (quiescent) {
-    if (!SUPPORTS.inhibitOnFailure) ctx.error(pos.get('inhibitOnFailure') ?? g.quiescentLine ?? h, 'quiescent = yes needs inhibitOnFailure (a failed server kept with weight 0), which this build lacks');
-    else (vs as Record<string, unknown>).inhibitOnFailure = true;
+    vs.inhibitOnFailure = true;
+    if (!pos.has('inhibitOnFailure') && g.quiescentLine) pos.set('inhibitOnFailure', g.quiescentLine);
   }
-  if (checked) {
-    // ldirectord adds a server after its first passing check (ld_start marks servers down, then checks them).
-    if (SUPPORTS.alpha) (vs as Record<string, unknown>).alpha = true;
-    else ctx.notes.push(`${h.file}:${h.line}: servers start in the table and leave it if their first check (run at once) fails; ldirectord adds them after a first passing check`);
-  }
+  // ldirectord adds a server after its first passing check (ld_start marks servers down, then checks them): alpha.
+  if (checked) vs.alpha = true;
   return { name, id, vs: vs as VsIn, positions: pos };
 }
-
-/** ldirectord's default service by virtual port (ld_port_to_service). */
-const SERVICE_BY_PORT: Record<number, string> = {
-  21: 'ftp', 25: 'smtp', 53: 'dns', 80: 'http', 110: 'pop', 119: 'nntp', 143: 'imap', 389: 'ldap', 443: 'https', 587: 'submission',
-  636: 'ldaps', 993: 'imaps', 995: 'pops', 1521: 'oracle', 1812: 'radius', 3128: 'http_proxy', 3306: 'mysql', 5060: 'sip', 5432: 'pgsql',
-};
-
-/** ldirectord's port for a service name (ld_service_to_port): the check port of a server given without one. */
-export const PORT_BY_SERVICE: Record<string, number> = Object.fromEntries(Object.entries(SERVICE_BY_PORT).map(([p, s]) => [s, Number(p)]));
-
-export interface RealDraft { line: LdLine; rs: RsIn; configuredPort: number; request?: string; receive?: string }
 
 const MAX_RANGE = 4096;
 

@@ -112,6 +112,7 @@ export class Director {
     this.groups.configure(config);
     for (const r of built) this.launch(r);
     this.settleGroups();
+    if (built.length === 0) await this.services.sync(); // a standalone director: its services, at once
     this.rearm();
   }
 

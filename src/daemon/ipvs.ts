@@ -29,6 +29,11 @@ export function wantsIpvs(cfg: Config, noIpvs: boolean): boolean {
   return !noIpvs && cfg.ipvs.enabled && Object.keys(cfg.virtualServers).length > 0;
 }
 
+/** A standalone director: virtual servers and no VRRP instance (an ldirectord.cf or ipvsadm rules alone). */
+export function isStandalone(cfg: Config): boolean {
+  return Object.keys(cfg.instances).length === 0;
+}
+
 /** The instances whose MASTER state carries at least one virtual server (all of them for untied services). */
 export function ipvsInstances(cfg: Config): Set<string> {
   const out = new Set<string>();
@@ -53,6 +58,8 @@ export class IpvsController {
   private onQuorum: ((transitions: QuorumTransition[]) => void) | undefined;
   /** The ipvs.timeouts last applied (JSON), null before. */
   private timeoutsApplied: string | null = null;
+  /** close() has begun: every service goes. */
+  private closing = false;
 
   private readonly reconciler: IpvsReconciler;
   /** Syncs requested and not yet started (an audit behind one of them stands down). */
@@ -101,14 +108,16 @@ export class IpvsController {
   /**
    * Make IPVS match the states: services of the MASTER instances installed; on BACKUP removed (or
    * kept with ipvs.onBackup: keep); the sync daemon master while any instance is MASTER, backup
-   * while any is BACKUP, stopped otherwise. Serialized; resolves when this sync is done.
+   * while any is BACKUP, stopped otherwise. A standalone director (no instance) wants every virtual
+   * server and never runs a sync daemon. Serialized; resolves when this sync is done.
    */
   sync(states: ReadonlyMap<string, VrrpState>, audit = false): Promise<void> {
+    const cfg = this.cfg;
+    const standalone = !this.closing && isStandalone(cfg);
     const masters = [...states].filter(([, s]) => s === 'MASTER').map(([n]) => n);
     const anyBackup = [...states.values()].some((s) => s === 'BACKUP');
-    const keep = masters.length === 0 && anyBackup && this.cfg.ipvs.onBackup === 'keep';
-    const role: SyncRole = masters.length ? 'master' : anyBackup ? 'backup' : 'none';
-    const cfg = this.cfg;
+    const keep = !standalone && masters.length === 0 && anyBackup && cfg.ipvs.onBackup === 'keep';
+    const role: SyncRole = standalone ? 'none' : masters.length ? 'master' : anyBackup ? 'backup' : 'none';
     if (!audit) this.queued++;
     const run = async () => {
       if (!audit) this.queued--;
@@ -128,7 +137,8 @@ export class IpvsController {
         ...(this.healthy ? { healthy: this.healthy } : {}), ...(this.weight ? { weight: this.weight } : {}),
         quorumUp: (svc: string) => q.states.get(svc),
       };
-      if (masters.length) desired = desiredTable(cfg.virtualServers, masters, options);
+      if (standalone) desired = desiredTable(cfg.virtualServers, undefined, options);
+      else if (masters.length) desired = desiredTable(cfg.virtualServers, masters, options);
       // A table the kernel partly refused is logged and shown in status; the sync daemon still
       // follows the role (a MASTER must sync its connections to the peer whatever else failed).
       const tableOk = keep || (await this.reconcile(desired, audit));
@@ -220,6 +230,7 @@ export class IpvsController {
   /** Stop: our services removed, our sync daemon stopped; quorumDown of the omega services reported. */
   async close(): Promise<void> {
     this.reportQuorum(quorumAtStop(this.cfg.virtualServers, this.healthy));
+    this.closing = true; // a standalone director too: nothing is wanted any more
     await this.sync(new Map());
     this.client.close();
   }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { VrrpState } from '../engine/types.js';
 import { HealthChecks, type HealthCheckOptions } from '../checks/index.js';
-import { IpvsController, ipvsInstances, wantsIpvs, type IpvsStatus } from './ipvs.js';
+import { IpvsController, ipvsInstances, isStandalone, wantsIpvs, type IpvsStatus } from './ipvs.js';
 import type { QuorumTransition } from '../ipvs/quorum.js';
 import { runScript } from '../os/scripts.js';
 
@@ -87,6 +87,8 @@ export class Services {
       this.armAudit(cfg, this.timed.clock?.now() ?? performance.now());
     } catch (e) {
       if (!IpvsController.isUnavailable(e)) throw e; // a bad table: refuse to start
+      // Programming IPVS is all a standalone director does: without it, refuse to run rather than idle.
+      if (isStandalone(cfg)) throw new Error('IPVS unavailable: the kernel has no ip_vs (modprobe ip_vs), and a standalone director (no VRRP instance) has nothing else to do', { cause: e });
       this.error = 'IPVS unavailable: the kernel has no ip_vs (modprobe ip_vs)';
       this.log.error({ err: this.error, instances: [...ipvsInstances(cfg)] },
         'IPVS unavailable: instances with virtual servers stay in FAULT (use --no-ipvs or ipvs.enabled: false for VRRP only)');
@@ -124,7 +126,11 @@ export class Services {
     if (next.ipvs.auditInterval !== this.auditMs) this.armAudit(next, this.timed.clock?.now() ?? performance.now());
   }
 
-  /** Bring IPVS in line with every instance's state; null when IPVS is not in use. */
+  /**
+   * Bring IPVS in line with every instance's state (a standalone director: every virtual server); null when IPVS is
+   * not in use. The director calls it on each state change, after a reload, and once at start when there is no
+   * instance (nothing else would).
+   */
   sync(): Promise<void> | null {
     return this.ipvs ? this.ipvs.sync(this.states()) : null;
   }

@@ -67,13 +67,13 @@ export function parseNetmask(text: string | undefined, family: Family): number |
 export interface DesiredOptions {
   /** Health of a real server (health checks); default every server is healthy. */
   healthy?: Healthy;
+  /** The weight a real server gets (health checks: FILE_CHECK adjusts it); default its configured weight. */
+  weight?: (service: string, server: RealServer) => number;
   /**
    * A service's quorum state as last evaluated (evaluateQuorum); undefined (or no function): the state a start
    * gives, live weight >= quorum + hysteresis.
    */
   quorumUp?: (service: string) => boolean | undefined;
-  /** The weight a real server gets (health checks: FILE_CHECK adjusts it); default its configured weight. */
-  weight?: (service: string, server: RealServer) => number;
 }
 
 /** One problem of a virtual server: its name and what is wrong. */

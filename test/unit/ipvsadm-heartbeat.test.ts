@@ -30,7 +30,7 @@ describe('the seeds\' ipvsadm rules', () => {
   });
   it('seed 003: SMTP with lblc, persistence (ipvsadm default 300 s) and NAT to the service port', async () => {
     const r = await loadAnyConfig(`${FIX}ipvsadm/seed-003.sh`);
-    expect(table(ok(r).virtualServers)).toEqual(['tcp 10.0.0.5:25 lblc persistent 300 | 10.0.1.5:25 nat 1']);
+    expect(table(ok(r).virtualServers)).toEqual(['tcp 10.0.0.5:25 lblc persistent 360 | 10.0.1.5:25 nat 1']);
     expect(r.notes!.join('\n')).toContain('10.0.0.5/24 on eth0');
   });
   it('seed 002: wlc with weights 3/2/1 and the director itself as a real server', async () => {
@@ -99,6 +99,10 @@ describe('docs/ipvsadm-options.md', () => {
     expect([...rows.keys()].sort()).toEqual(IPVSADM_OPTION_LIST.map((o) => o.canonical).sort());
     for (const o of IPVSADM_OPTION_LIST) expect(rows.get(o.canonical), o.canonical).toEqual({ class: o.class, traffic: o.traffic });
     expect(IPVSADM_OPTION_LIST.filter((o) => o.class === 'warned' && o.traffic).map((o) => o.canonical)).toEqual([]);
+  });
+  it('says for each option what the reader says (the note column is the table\'s note)', () => {
+    const notes = new Map([...doc.matchAll(/^\| `([^`]+)` \|.*\| (?:yes|no) \| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!.replace(/\\\|/g, '|')]));
+    for (const o of IPVSADM_OPTION_LIST) expect(notes.get(o.canonical), o.canonical).toBe(o.note);
   });
 });
 

@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { formatIssue, loadAnyConfig, parseConfig, type AnyLoadResult } from '../../src/config/load.js';
 import { parseLdirectordConfig } from '../../src/config/ldirectord.js';
 import { LDIRECTORD_KEYWORDS } from '../../src/config/ldirectord-keywords.js';
-import { SUPPORTS } from '../../src/config/input-ctx.js';
-import { desiredTable } from '../../src/ipvs/reconcile.js';
+import { desiredTable } from '../../src/ipvs/desired.js';
 
 const FIX = new URL('../fixtures/ldirectord/', import.meta.url).pathname;
 const TMP = mkdtempSync(join(tmpdir(), 'vrrpd-ld-'));
@@ -27,29 +26,41 @@ describe('the seeds\' ldirectord.cf', () => {
     // negotiatetimeout defaults to checktimeout (20), failurecount 1 -> no retry.
     expect(vs.realServers![0]!.check).toMatchObject({ port: 80, connectTimeout: '20s', retries: 0, delayBeforeRetry: '5s' });
     expect(m.config.global).toEqual({ autoReload: '5s' });
-    if (!SUPPORTS.alpha) expect(m.notes.join('\n')).toContain('first check');
+    // receive -> the body regex; ldirectord adds a server only after its first passing check -> alpha.
+    expect(vs.realServers!.map((r) => r.check && 'urls' in r.check ? r.check.urls[0]!.regex : null)).toEqual(['OKAY', 'OKAY']);
+    expect(vs).toMatchObject({ alpha: true });
+    expect(vs.inhibitOnFailure).toBeUndefined(); // quiescent=no
   });
 
-  it('seed 002 and 004: receive (the page must contain it) and quiescent are honoured or refused, never dropped', async () => {
-    for (const f of ['seed-002', 'seed-004']) {
-      const r = await loadAnyConfig(`${FIX}${f}/ldirectord.cf`);
-      expect(r.format).toBe('ldirectord');
-      const regex = r.ok && Object.values(r.config.virtualServers)[0]!.realServers.every((s) => JSON.stringify(s.checks).includes('"regex"'));
-      if (r.ok) expect(regex).toBe(true);
-      else expect(errs(r).join('\n')).toMatch(/receive .*needs the HTTP body regex check|quiescent = yes needs inhibitOnFailure/);
-    }
-    const r2 = await loadAnyConfig(`${FIX}seed-002/ldirectord.cf`);
-    if (!SUPPORTS.inhibitOnFailure) expect(errs(r2)).toContain('6:1 quiescent = yes needs inhibitOnFailure (a failed server kept with weight 0), which this build lacks');
-  });
-
-  it('without the parts this build lacks, seed 002 loads and gives the IPVS table ldirectord programs', async () => {
-    const text = readFileSync(`${FIX}seed-002/ldirectord.cf`, 'utf8').replace(/^\s*receive=.*\n/m, '').replace('quiescent=yes', 'quiescent=no');
-    const r = await load(text);
+  it('seed 002 (negotiate, request/receive, quiescent=yes) loads: http check with the receive regex, alpha, inhibitOnFailure', async () => {
+    const r = await loadAnyConfig(`${FIX}seed-002/ldirectord.cf`);
+    expect(r.format).toBe('ldirectord');
     if (!r.ok) throw new Error(r.errors.map(formatIssue).join('\n'));
     expect(r.config.instances).toEqual({});
-    const table = desiredTable(r.config.virtualServers);
-    expect(table.map((s) => ['protocol' in s ? [s.protocol, s.address, s.port] : [], s.scheduler, s.dests.map((d) => `${d.address}:${d.port} ${d.forwarding} ${d.weight}`)])).toEqual([
+    const vs = r.config.virtualServers['ld-192_168_1_100-80']!;
+    expect(vs).toMatchObject({ address: '192.168.1.100', port: 80, protocol: 'tcp', scheduler: 'wlc', forwarding: 'dr', delayLoop: 2000, alpha: true, inhibitOnFailure: true });
+    // negotiatetimeout defaults to the global checktimeout (10); request gets its leading /.
+    for (const s of vs.realServers) {
+      expect(s.checks).toEqual([expect.objectContaining({ type: 'http', port: 80, connectTimeout: 10_000, retries: 0, delayBeforeRetry: 2000, urls: [expect.objectContaining({ path: '/alive.html', regex: "I'm alive!" })] })]);
+    }
+  });
+
+  it('seed 002 gives the IPVS table ldirectord programs; quiescent keeps a failing server at weight 0', async () => {
+    const r = await loadAnyConfig(`${FIX}seed-002/ldirectord.cf`);
+    if (!r.ok) throw new Error(r.errors.map(formatIssue).join('\n'));
+    const show = (t: ReturnType<typeof desiredTable>) => t.map((s) => ['protocol' in s ? [s.protocol, s.address, s.port] : [], s.scheduler, s.dests.map((d) => `${d.address}:${d.port} ${d.forwarding} ${d.weight}`)]);
+    expect(show(desiredTable(r.config.virtualServers))).toEqual([
       [['tcp', '192.168.1.100', 80], 'wlc', ['192.168.1.11:80 dr 1', '192.168.1.12:80 dr 1']],
+    ]);
+    const down = (_: string, rs: { address: string }) => rs.address !== '192.168.1.12';
+    expect(show(desiredTable(r.config.virtualServers, undefined, { healthy: down }))).toEqual([
+      [['tcp', '192.168.1.100', 80], 'wlc', ['192.168.1.11:80 dr 1', '192.168.1.12:80 dr 0']],
+    ]);
+    // quiescent=no: the failing server leaves the table.
+    const r2 = await load(readFileSync(`${FIX}seed-002/ldirectord.cf`, 'utf8').replace('quiescent=yes', 'quiescent=no'));
+    if (!r2.ok) throw new Error(r2.errors.map(formatIssue).join('\n'));
+    expect(show(desiredTable(r2.config.virtualServers, undefined, { healthy: down }))).toEqual([
+      [['tcp', '192.168.1.100', 80], 'wlc', ['192.168.1.11:80 dr 1']],
     ]);
   });
 });
@@ -82,13 +93,31 @@ describe('configs in the shape operators publish', () => {
     expect(() => desiredTable(r.config.virtualServers)).not.toThrow();
   });
 
-  it('RADIUS, DNS negotiate and ping checks vrrpd cannot run are refused by name with file:line; nothing is loaded', async () => {
+  it('UDP services: RADIUS refused by name; DNS negotiate -> dns check, ping and connect-on-UDP -> ping check', async () => {
     const r = await loadAnyConfig(`${FIX}operators/udp-refused.cf`);
     expect(r.ok).toBe(false);
-    const e = errs(r).join('\n');
-    expect(e).toContain('8:5 service = radius is not supported: vrrpd has no check doing a RADIUS Access-Request');
-    if (!SUPPORTS.ping) expect(e).toContain('23:5 checktype = ping needs the ping check');
-    expect(e).toMatch(/16:5 service = dns needs the dns check|receive/);
+    expect(errs(r)).toEqual([expect.stringMatching(/^8:5 service = radius is not supported: vrrpd has no check doing a RADIUS Access-Request/)]);
+    const m = parseLdirectordConfig(`${FIX}operators/udp-refused.cf`);
+    const v = m.config.virtualServers!;
+    // check_dns: request looked up at the real server (A), receive the address in the answer; negotiatetimeout 30 s.
+    expect(v['ld-203_0_113_20-53']!.realServers![0]!.check).toEqual({
+      type: 'dns', queryType: 'A', name: 'example.com', expect: ['192.0.2.1'], port: 53, connectTimeout: '30s', retries: 0, delayBeforeRetry: '5s',
+    });
+    expect(v['ld-203_0_113_20-53']!.protocol).toBe('udp'); // port 53: udp by default, as ldirectord
+    expect(v['ld-203_0_113_20-5060']!.realServers![0]!.check).toEqual({ type: 'ping', connectTimeout: '5s', retries: 0, delayBeforeRetry: '5s' });
+    const c = await load('virtual=10.0.0.1:123\n\treal=10.0.0.2:123 gate\n\tprotocol=udp\n\tchecktype=connect\n\tchecktimeout=2\n\tfailurecount=3\n');
+    if (!c.ok) throw new Error(c.errors.map(formatIssue).join('\n'));
+    expect(c.config.virtualServers['ld-10_0_0_1-123']!.realServers[0]!.checks).toEqual([expect.objectContaining({ type: 'ping', connectTimeout: 2000, retries: 2, delayBeforeRetry: 10_000 })]);
+  });
+
+  it('service = smtp (and submission) -> the smtp check on the service\'s port, negotiatetimeout', async () => {
+    const r = await load('negotiatetimeout=7\nvirtual=10.0.0.1:25\n\treal=10.0.0.2 gate\n\treal=10.0.0.3:2525 masq\n\tchecktype=negotiate\nvirtual=10.0.0.1:587\n\treal=10.0.0.4:587 gate\n');
+    if (!r.ok) throw new Error(r.errors.map(formatIssue).join('\n'));
+    const smtp = r.config.virtualServers['ld-10_0_0_1-25']!;
+    expect(smtp.realServers.map((s) => s.checks.map((c) => ({ ...c })))).toEqual([
+      [expect.objectContaining({ type: 'smtp', port: 25, connectTimeout: 7000 })], [expect.objectContaining({ type: 'smtp', port: 2525, connectTimeout: 7000 })],
+    ]);
+    expect(r.config.virtualServers['ld-10_0_0_1-587']!.realServers[0]!.checks).toEqual([expect.objectContaining({ type: 'smtp', port: 587 })]);
   });
 });
 
@@ -117,6 +146,12 @@ describe('error corpus: file:line, nothing applied', () => {
     ['duplicate virtual', 'virtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n\tchecktype=on\nvirtual=10.0.0.1:http\n\treal=10.0.0.3:80 gate\n\tchecktype=on\n', '4:1 duplicate virtual server (same as line 1)'],
     ['unknown scheduler', 'virtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n\tchecktype=on\n\tscheduler=xyz\n', '4:5 '],
     ['no check port', 'virtual=10.0.0.1:8000\n\treal=10.0.0.2 gate\n\tchecktype=connect\n', '3:5 no port to check 10.0.0.2 on'],
+    ['dns receive regex', 'virtual=10.0.0.1:53\n\treal=10.0.0.2:53 gate\n\tservice=dns\n\trequest="example.com"\n\treceive="192\\.0\\..*"\n', '5:5 receive "192\\.0\\..*" for service = dns: vrrpd needs the IPv4 address'],
+    ['dns without receive', 'virtual=10.0.0.1:53\n\treal=10.0.0.2:53 gate\n\tservice=dns\n\trequest="example.com"\n', '3:5 service = dns needs receive'],
+    ['dns reverse lookup', 'virtual=10.0.0.1:53\n\treal=10.0.0.2:53 gate "192.0.2.1","host.example."\n', '2:5 request "192.0.2.1" is an address'],
+    ['dns over tcp', 'virtual=10.0.0.1:53\n\treal=10.0.0.2:53 gate\n\tprotocol=tcp\n\trequest="example.com"\n\treceive="192.0.2.1"\n', '3:5 service = dns over protocol = tcp'],
+    ['ping checkcount', 'virtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n\tchecktype=ping\n\tcheckcount=3\n', '4:5 checkcount > 1'],
+    ['external failurecount', 'virtual=10.0.0.1:80\n\treal=10.0.0.2:80 gate\n\tchecktype=external\n\tfailurecount=2\n', '4:5 failurecount > 1 with an external check'],
     ['range backwards', 'virtual=10.0.0.1:80\n\treal=10.0.0.9->10.0.0.2:80 gate\n', '2:5 invalid range 10.0.0.9->10.0.0.2'],
   ];
   for (const [name, text, expected] of cases) {
@@ -147,6 +182,10 @@ describe('docs/ldirectord-keywords.md', () => {
   it('lists every keyword with the class the reader applies', () => {
     expect([...rows.keys()].sort()).toEqual(Object.keys(LDIRECTORD_KEYWORDS).sort());
     for (const [k, i] of Object.entries(LDIRECTORD_KEYWORDS)) expect(rows.get(k), k).toEqual({ class: i.class, scope: i.scope, traffic: i.traffic });
+  });
+  it('says for each keyword what the reader says (the note column is the table\'s note)', () => {
+    const notes = new Map([...doc.matchAll(/^\| `([^`]+)` \|.*\| (?:yes|no) \| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!.replace(/\\\|/g, '|')]));
+    for (const [k, i] of Object.entries(LDIRECTORD_KEYWORDS)) expect(notes.get(k), k).toBe(i.note);
   });
   it('no traffic-affecting keyword is only warned about', () => {
     const offenders = Object.entries(LDIRECTORD_KEYWORDS).filter(([, i]) => i.class === 'warned' && i.traffic).map(([k]) => k);

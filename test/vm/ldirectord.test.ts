@@ -1,0 +1,78 @@
+// The seeds' other directors on a real kernel (test VM, issue 10): their ipvsadm rule sets and ldirectord.cf files run by
+// vrrpd as a standalone director give the IPVS table ipvsadm builds from the same rules; the ldirectord negotiate
+// checks against real web servers in namespaces: a page without the receive string sets the server to weight 0
+// (quiescent=yes) or takes it out. One boot; the whole scenario runs in test/vm/guest/ldirectord.mjs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO, runInVm, vmSupported, type VmResult } from './vm.js';
+
+const vm = vmSupported();
+if (!vm.ok) console.log(`VM tests skipped: ${vm.reason}`);
+
+const GUEST = join(REPO, 'test/vm/guest/ldirectord.mjs');
+
+/** Every src/**.ts newer than its dist/**.js: the guest runs dist/ (read-only), so build on the host first. */
+function buildDist(): void {
+  const stale = (): string[] => {
+    const out: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+          const js = join(REPO, 'dist', relative(join(REPO, 'src'), p)).replace(/\.ts$/, '.js');
+          if (!existsSync(js) || statSync(p).mtimeMs > statSync(js).mtimeMs) out.push(p);
+        }
+      }
+    };
+    walk(join(REPO, 'src'));
+    return out;
+  };
+  if (stale().length === 0) return;
+  spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json')], { stdio: 'ignore' });
+  const left = stale();
+  if (left.length > 0) throw new Error(`dist/ was not rebuilt for ${left.join(', ')}`);
+}
+
+const CHECKS = {
+  'rules-net': 'ipvsadm builds the seeds\' rule sets in a namespace (seed 000, 002, 003 and an init script run as they are, an ipvsadm-save dump restored)',
+  'rules-table': 'vrrpd, a standalone director with those rule sets (virtualServersFrom), programs the same table (ipvsadm -Ln)',
+  'rules-standalone': 'no VRRP instance, no sync daemon (status and the kernel), and vrrpd says it is a standalone director',
+  'rules-stop': 'the standalone vrrpd removes its services when it stops',
+  'ld-net': 'the LAN, two web servers in namespaces, ldirectord\'s reference tables',
+  'ld002-table': 'seed 002\'s ldirectord.cf: vrrpd programs the table ldirectord does once both checks pass',
+  'ld004-table': 'seed 004\'s ldirectord.cf (per-server request/receive, fallback, autoreload): the same table as ldirectord',
+  'ld002-standalone': 'no VRRP instance, no sync daemon; an http check per real server, passing',
+  'ld002-receive-missing-weight-0': 'quiescent=yes: a page without the receive string sets the server to weight 0, still in the table',
+  'ld002-receive-back': 'the string back: weight 1 again, the whole table ldirectord\'s',
+  'ld004-receive-missing-removed': 'quiescent=no: a page without the receive string takes the server out',
+  'ld-stop': 'both standalone directors remove their services when they stop',
+} as const;
+
+describe.skipIf(!vm.ok)('ipvsadm rule sets and ldirectord.cf as a standalone director on a real kernel (test VM)', () => {
+  let r: VmResult;
+  const results = new Map<string, string>();
+
+  beforeAll(async () => {
+    buildDist();
+    r = await runInVm(GUEST, { timeoutMs: 600_000 });
+    for (const m of r.output.matchAll(/^CHECK (\S+) (ok|FAIL.*)$/gm)) results.set(m[1]!, m[2]!);
+    for (const m of r.output.matchAll(/^INFO (.*)$/gm)) console.log(`vm: ${m[1]}`);
+    console.log(`vm: boot ${r.bootMs === null ? '?' : (r.bootMs / 1000).toFixed(1)} s, whole run ${(r.totalMs / 1000).toFixed(1)} s, exit ${r.code}`);
+    if (r.code !== 0) console.log(`guest output:\n${r.output}\nrun.sh:\n${r.log}`);
+  }, 900_000);
+
+  it('the guest script ran every check to the end', () => {
+    expect(r.timedOut).toBe(false);
+    expect(r.output).toMatch(/^DONE \d+$/m);
+    expect([...results.keys()]).toEqual(Object.keys(CHECKS));
+  });
+
+  for (const [name, what] of Object.entries(CHECKS)) {
+    it(what, () => {
+      expect(results.get(name)).toBe('ok');
+    });
+  }
+});
