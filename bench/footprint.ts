@@ -30,7 +30,7 @@ Options:
   --instances N     instances of the busy mode (default 50)
   --interval MS     advert interval of the busy mode, ms (default 10)
   --vrrpd-cli PATH  the vrrpd CLI to run (default: this repository's dist/cli.js), for before/after runs
-  --node-flags F    flags for node before the CLI (e.g. "--max-semi-space-size=1"), space-separated
+  --node-flags=F    flags for node before the CLI (e.g. --node-flags="--max-semi-space-size=1"), space-separated
   --json FILE       write the figures as JSON
   -h, --help        this help
 `;
@@ -115,7 +115,7 @@ interface ProcSample { cpuNs: number; runs: number; threads: number }
 function schedSample(pids: readonly number[]): ProcSample {
   let cpuNs = 0; let runs = 0; let threads = 0;
   for (const pid of pids) {
-    let tids: string[] = [];
+    let tids: string[];
     try { tids = readdirSync(`/proc/${pid}/task`); } catch { continue; }
     for (const t of tids) {
       try {

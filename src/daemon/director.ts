@@ -14,7 +14,7 @@ import { planReload, type ReloadReport } from './reload.js';
 import { buildStatus, type StatusReport } from './status.js';
 import { buildRunner, type Runner, type YieldResult } from './runner.js';
 import { VipOps } from './vips.js';
-import { TickPreparer } from './tick.js';
+import { TickPreparer, warmUp } from './tick.js';
 import { Executor } from './executor.js';
 import { Services, type OpenIpvs } from './services.js';
 import { applyLive, removeStaleVips } from './lifecycle.js';
@@ -22,6 +22,9 @@ import { earliest } from '../engine/timers.js';
 import { resumeInstances, yieldInstances } from './requests.js';
 import { SyncGroups } from './groups.js';
 import { groupOfInstance } from '../config/sync-groups.js';
+
+/** How long before a non-MASTER VRRP deadline its tick is prepared (see rearm). */
+const PREPARE_LEAD_MS = 2;
 
 export interface DirectorOptions {
   /** The running config; replaced by reload(). */
@@ -56,6 +59,8 @@ export class Director {
   private readonly startedAt: number;
   private readonly wallOffset: number;
   private stopping = false;
+  /** Kinds of instance (family/version) whose hot path was warmed at launch. */
+  private readonly warmed = new Set<string>();
 
   constructor(private readonly opts: DirectorOptions) {
     this.now = opts.now ?? monotonicMs;
@@ -114,6 +119,10 @@ export class Director {
   private launch(r: Runner): void {
     this.runners.push(r);
     this.channels.open(r);
+    // The code is shared: warm it fully once per family and version; other instances fill their advert cache.
+    const kind = `${r.family}/${r.settings.version}`;
+    warmUp(r, this.channels.of(r), this.now(), (x, a, dst) => this.executor.advertPayload(x, a, dst), this.warmed.has(kind) ? 1 : undefined);
+    this.warmed.add(kind);
     if (r.noSource) this.feed(r, { type: 'fault', source: `no IPv${r.family} source address on ${r.settings.interface}`, active: true }, this.now(), false);
     const ipvsFault = this.services.fault(this.opts.config, r.name);
     if (ipvsFault) this.feed(r, { type: 'fault', source: ipvsFault, active: true }, this.now(), false);
@@ -279,9 +288,17 @@ export class Director {
   private rearm(): void {
     if (this.stopping) return;
     const { at, who } = this.vrrpDeadline();
-    this.scheduler.arm(earliest(at, this.trackers.nextDeadline(), this.services.nextDeadline()));
-    const ch = who ? this.channels.of(who) : undefined;
-    this.preparer.prepare(who, at, ch, (x, a, dst) => this.executor.advertPayload(x, a, dst));
+    const others = earliest(this.trackers.nextDeadline(), this.services.nextDeadline());
+    // A MASTER's Adver_Timer comes as armed: prepare its tick now. Any other VRRP deadline (a BACKUP's
+    // Master_Down_Timer) is pushed back by every advert received: prepare it only once it is near,
+    // waking PREPARE_LEAD_MS before it, or each advert would cost a second engine step and header.
+    if (who !== null && at !== null && (who.inst.state.state === 'MASTER' || at - this.now() <= PREPARE_LEAD_MS)) {
+      this.scheduler.arm(earliest(at, others));
+      this.preparer.prepare(who, at, this.channels.of(who), (x, a, dst) => this.executor.advertPayload(x, a, dst));
+    } else {
+      this.scheduler.arm(earliest(at === null ? null : at - PREPARE_LEAD_MS, others));
+      this.preparer.prepare(null, null, undefined, (x, a, dst) => this.executor.advertPayload(x, a, dst));
+    }
   }
 
   private countDrop(reason: DropReason, fields: Record<string, unknown>): void {
