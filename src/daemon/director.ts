@@ -180,9 +180,10 @@ export class Director {
   async stop(): Promise<void> {
     this.stopping = true;
     this.scheduler.stop();
+    // The priority-0 adverts first (RFC 5798 §6.4.3): closing netlink and the trackers can wait.
+    for (const r of this.runners) this.feed(r, { type: 'shutdown' });
     this.unwatch?.();
     this.trackers.stop();
-    for (const r of this.runners) this.feed(r, { type: 'shutdown' });
     this.settleGroups(); // the groups' STOP notify
     await Promise.all([...this.runners.map((r) => r.queue), ...this.channels.flush()]);
     await this.services.close();
