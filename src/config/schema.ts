@@ -2,8 +2,7 @@
 import { z } from 'zod';
 import { canonicalAddress, familyOf } from '../protocol/addr.js';
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+import { DURATION_RE, UNIT_MS } from './duration.js';
 
 /** A duration: a number of seconds, or a string like "1s", "100ms", "2.5s", "1m". Result in ms. */
 export const duration = z

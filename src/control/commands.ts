@@ -1,8 +1,8 @@
 // The CLI commands that talk to a running daemon: status (table or JSON), yield, resume; and `run`.
 import type { ReloadOutcome, StatusReport, YieldResult } from './protocol.js';
 import { request, ControlError } from './client.js';
-import { DEFAULT_SOCKET } from './protocol.js';
-import { duration } from '../config/schema.js';
+import { DEFAULT_SOCKET } from './defaults.js';
+import { parseDuration } from '../config/duration.js';
 
 export interface Io {
   stdout(text: string): void;
@@ -100,12 +100,12 @@ export function describeYield(r: YieldResult): string {
 export async function yieldCommand(values: Record<string, unknown>, positionals: string[], io: Io): Promise<number> {
   let holdMs: number | null = null;
   if (typeof values.for === 'string') {
-    const d = duration.safeParse(values.for);
-    if (!d.success) {
+    const d = parseDuration(values.for);
+    if (d === null) {
       io.stderr(`vrrpd yield: --for ${values.for}: expected a duration like 30s, 5m, 1h\n`);
       return EXIT.usage;
     }
-    holdMs = d.data;
+    holdMs = d;
   }
   try {
     const req = { cmd: 'yield' as const, holdMs, ...(positionals[0] ? { instance: positionals[0] } : {}) };

@@ -32,7 +32,4 @@ export type Request = z.infer<typeof requestSchema>;
 
 export type Reply = { id?: string | number; ok: true; result: unknown } | { id?: string | number; ok: false; error: string };
 
-/** Longest request line we accept; anything longer is an error and the connection is closed. */
-export const MAX_LINE = 64 * 1024;
-
-export const DEFAULT_SOCKET = '/run/vrrpd/vrrpd.sock';
+export { DEFAULT_SOCKET, MAX_LINE } from './defaults.js';

@@ -14,7 +14,7 @@ import { planReload, type ReloadReport } from './reload.js';
 import { buildStatus, type StatusReport } from './status.js';
 import { buildRunner, type Runner, type YieldResult } from './runner.js';
 import { VipOps } from './vips.js';
-import { TickPreparer } from './tick.js';
+import { TickPreparer, warmUp } from './tick.js';
 import { Executor } from './executor.js';
 import { Services, type OpenIpvs } from './services.js';
 import { applyLive, removeStaleVips } from './lifecycle.js';
@@ -23,6 +23,9 @@ import { resumeInstances, yieldInstances } from './requests.js';
 import { SyncGroups } from './groups.js';
 import { groupOfInstance } from '../config/sync-groups.js';
 import { AddressWatch } from './addresses.js';
+
+/** How long before a non-MASTER VRRP deadline its tick is prepared (see rearm). */
+const PREPARE_LEAD_MS = 2;
 
 export interface DirectorOptions {
   /** The running config; replaced by reload(). */
@@ -59,6 +62,8 @@ export class Director {
   private readonly startedAt: number;
   private readonly wallOffset: number;
   private stopping = false;
+  /** Kinds of instance (family/version) whose hot path was warmed at launch. */
+  private readonly warmed = new Set<string>();
 
   constructor(private readonly opts: DirectorOptions) {
     this.now = opts.now ?? monotonicMs;
@@ -125,6 +130,10 @@ export class Director {
   private launch(r: Runner): void {
     this.runners.push(r);
     this.channels.open(r);
+    // The code is shared: warm it fully once per family and version; other instances fill their advert cache.
+    const kind = `${r.family}/${r.settings.version}`;
+    warmUp(r, this.channels.of(r), this.now(), (x, a, dst) => this.executor.advertPayload(x, a, dst), this.warmed.has(kind) ? 1 : undefined);
+    this.warmed.add(kind);
     if (r.noSource) this.feed(r, { type: 'fault', source: `no IPv${r.family} source address on ${r.settings.interface}`, active: true }, this.now(), false);
     const ipvsFault = this.services.fault(this.opts.config, r.name);
     if (ipvsFault) this.feed(r, { type: 'fault', source: ipvsFault, active: true }, this.now(), false);
@@ -182,10 +191,11 @@ export class Director {
   async stop(): Promise<void> {
     this.stopping = true;
     this.scheduler.stop();
+    // The priority-0 adverts first (RFC 5798 §6.4.3): closing netlink and the trackers can wait.
+    for (const r of this.runners) this.feed(r, { type: 'shutdown' });
     this.unwatch?.();
     this.addresses.stop();
     this.trackers.stop();
-    for (const r of this.runners) this.feed(r, { type: 'shutdown' });
     this.settleGroups(); // the groups' STOP notify
     await Promise.all([...this.runners.map((r) => r.queue), ...this.channels.flush()]);
     await this.services.close();
@@ -293,9 +303,17 @@ export class Director {
   private rearm(): void {
     if (this.stopping) return;
     const { at, who } = this.vrrpDeadline();
-    this.scheduler.arm(earliest(at, this.trackers.nextDeadline(), this.services.nextDeadline()));
-    const ch = who ? this.channels.of(who) : undefined;
-    this.preparer.prepare(who, at, ch, (x, a, dst) => this.executor.advertPayload(x, a, dst));
+    const others = earliest(this.trackers.nextDeadline(), this.services.nextDeadline());
+    // A MASTER's Adver_Timer comes as armed: prepare its tick now. Any other VRRP deadline (a BACKUP's
+    // Master_Down_Timer) is pushed back by every advert received: prepare it only once it is near,
+    // waking PREPARE_LEAD_MS before it, or each advert would cost a second engine step and header.
+    if (who !== null && at !== null && (who.inst.state.state === 'MASTER' || at - this.now() <= PREPARE_LEAD_MS)) {
+      this.scheduler.arm(earliest(at, others));
+      this.preparer.prepare(who, at, this.channels.of(who), (x, a, dst) => this.executor.advertPayload(x, a, dst));
+    } else {
+      this.scheduler.arm(earliest(at === null ? null : at - PREPARE_LEAD_MS, others));
+      this.preparer.prepare(null, null, undefined, (x, a, dst) => this.executor.advertPayload(x, a, dst));
+    }
   }
 
   private countDrop(reason: DropReason, fields: Record<string, unknown>): void {

@@ -103,7 +103,8 @@ function announce(d: Draft, count: number, cause: AnnounceCause): void {
 }
 
 function drop(d: Draft, reason: DropReason, detail: string): void {
-  d.s.counters.drops[reason] = (d.s.counters.drops[reason] ?? 0) + 1;
+  // A new object: the previous state shares the old one (step copies only what it writes).
+  d.s.counters.drops = { ...d.s.counters.drops, [reason]: (d.s.counters.drops[reason] ?? 0) + 1 };
   d.out.push({ type: 'drop', reason, detail });
 }
 
@@ -514,7 +515,8 @@ function onReconfigure(d: Draft): void {
  */
 export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: EngineEvent): StepResult {
   const d: Draft = {
-    s: { ...prev, faults: [...prev.faults], counters: { ...prev.counters, drops: { ...prev.counters.drops } } },
+    // faults and counters.drops are replaced, never written in place: the new state may share them.
+    s: { ...prev, counters: { ...prev.counters } },
     cfg,
     now,
     out: [],

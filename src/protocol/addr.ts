@@ -3,8 +3,42 @@ import { Address4, Address6 } from 'ip-address';
 
 export type Family = 4 | 6;
 
+/**
+ * The canonical dotted quad (four decimal parts 0-255, no leading zero) parsed by hand: the common
+ * case on the per-advert path, without ip-address's regular expressions. Anything else: null, and
+ * the general parser decides (test/unit/addr-fast.test.ts proves both agree).
+ */
+export function dottedQuadToBytes(text: string): Uint8Array | null {
+  const n = text.length;
+  if (n < 7 || n > 15) return null;
+  const out = new Uint8Array(4);
+  let part = 0;
+  let val = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 3) return null;
+      out[part++] = val;
+      val = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && val === 0) return null; // a leading zero
+      val = val * 10 + (c - 48);
+      if (++digits > 3 || val > 255) return null;
+    } else {
+      return null;
+    }
+  }
+  return part === 4 ? out : null;
+}
+
 /** Parse an IPv4 or IPv6 address (no prefix, no zone) to bytes; null when it is not one. */
 export function addressToBytes(text: string, family?: Family): Uint8Array | null {
+  if (family !== 6) {
+    const quad = dottedQuadToBytes(text);
+    if (quad) return quad;
+  }
   if (family !== 6 && Address4.isValid(text) && !text.includes('/')) {
     const parts = text.split('.');
     if (parts.length !== 4) return null;
