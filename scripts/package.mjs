@@ -6,7 +6,7 @@
 // The package carries its own Node runtime (/usr/lib/vrrpd/node, the one running this script or --node):
 // Debian 12 ships Node 18, below our >= 20, and a director must not need npm, a compiler or the internet.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -92,7 +92,7 @@ exec /${LIB}/node /${LIB}/dist/cli.js "$@"
   const doc = 'usr/share/doc/vrrpd';
   copy(join(REPO, 'README.md'), `${doc}/README.md`, 0o644);
   copy(join(REPO, 'conf/README.md'), `${doc}/README.conf.md`, 0o644);
-  for (const f of ['lvs1.yaml', 'lvs2.yaml', 'grafana-dashboard.json', 'vrrpd.rules.yml'].filter((f) => existsSync(join(REPO, 'conf', f)))) {
+  for (const f of ['lvs1.yaml', 'lvs2.yaml', 'vrrpd-netns.conf', 'grafana-dashboard.json', 'vrrpd.rules.yml'].filter((f) => existsSync(join(REPO, 'conf', f)))) {
     copy(join(REPO, 'conf', f), `${doc}/examples/${f}`, 0o644);
   }
   const nodeLicense = ['/usr/share/doc/nodejs/LICENSE', join(dirname(NODE), '..', 'LICENSE'), join(dirname(NODE), '..', 'share/doc/node/LICENSE')].find((p) => existsSync(p));
