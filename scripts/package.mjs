@@ -92,7 +92,7 @@ exec /${LIB}/node /${LIB}/dist/cli.js "$@"
   const doc = 'usr/share/doc/vrrpd';
   copy(join(REPO, 'README.md'), `${doc}/README.md`, 0o644);
   copy(join(REPO, 'conf/README.md'), `${doc}/README.conf.md`, 0o644);
-  for (const f of ['lvs1.yaml', 'lvs2.yaml', 'vrrpd-netns.conf', 'grafana-dashboard.json', 'vrrpd.rules.yml'].filter((f) => existsSync(join(REPO, 'conf', f)))) {
+  for (const f of ['lvs1.yaml', 'lvs2.yaml', 'vrrpd-netns.conf', 'grafana-dashboard.json', 'vrrpd.rules.yml']) {
     copy(join(REPO, 'conf', f), `${doc}/examples/${f}`, 0o644);
   }
   const nodeLicense = ['/usr/share/doc/nodejs/LICENSE', join(dirname(NODE), '..', 'LICENSE'), join(dirname(NODE), '..', 'share/doc/node/LICENSE')].find((p) => existsSync(p));
