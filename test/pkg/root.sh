@@ -66,7 +66,7 @@ by_download() {
   cp "$dl"/*.deb "$ROOT.new/debs/"
   log "configuring with dpkg in the root"
   unshare --mount --propagation private sh -c "mount -t proc proc '$ROOT.new/proc' && \
-    chroot '$ROOT.new' /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin dpkg --force-depends --force-confdef -i /debs/*.deb" >&2 || return 1
+    chroot '$ROOT.new' /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c 'dpkg --force-depends --force-confdef -i /debs/*.deb'" >&2 || return 1
   rm -rf "$ROOT.new/debs" "$dl" "$state"
   echo "apt-get download (host lists) $SUITE" > "$ROOT.new/.stamp"
 }
