@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <linux/if_ether.h>
 #include <linux/netlink.h>
+#include <linux/filter.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <stdint.h>
@@ -123,6 +124,38 @@ static napi_value js_getsockopt_int(napi_env env, napi_callback_info info) {
   if (getsockopt(fd, level, name, &val, &len) < 0) return throw_errno(env, "getsockopt", errno);
   CHECK(napi_create_int32(env, val, &r));
   return r;
+}
+
+/* getsockopt(fd, level, name, maxLen) -> Buffer: the option's bytes as the kernel wrote them (e.g. SO_MEMINFO). */
+static napi_value js_getsockopt(napi_env env, napi_callback_info info) {
+  napi_value argv[4], r;
+  int fd, level, name, max;
+  void *out;
+  if (!get_args(env, info, 4, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &level) ||
+      !get_int(env, argv[2], &name) || !get_int(env, argv[3], &max)) return NULL;
+  if (max < 0 || max > 65536) return throw_errno(env, "getsockopt", EINVAL);
+  unsigned char *buf = calloc(1, max > 0 ? (size_t)max : 1);
+  if (buf == NULL) return throw_errno(env, "getsockopt", ENOMEM);
+  socklen_t len = (socklen_t)max;
+  if (getsockopt(fd, level, name, buf, &len) < 0) { int err = errno; free(buf); return throw_errno(env, "getsockopt", err); }
+  if (napi_create_buffer_copy(env, len, buf, &out, &r) != napi_ok) { free(buf); return NULL; }
+  free(buf);
+  return r;
+}
+
+/* attachFilter(fd, program): SO_ATTACH_FILTER with a classic BPF program (8-byte sock_filter records built in JS). */
+static napi_value js_attach_filter(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int fd;
+  void *prog;
+  size_t len;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], 0, &prog, &len)) return NULL;
+  if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    return throw_errno(env, "setsockopt", EINVAL);
+  }
+  struct sock_fprog fprog = { .len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = prog };
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0) return throw_errno(env, "setsockopt", errno);
+  return NULL;
 }
 
 static napi_value js_sendmsg(napi_env env, napi_callback_info info) {
@@ -397,7 +430,7 @@ static napi_value make_constants(napi_env env) {
   CONST(AF_INET); CONST(AF_INET6); CONST(AF_PACKET); CONST(AF_NETLINK); CONST(SOCK_RAW); CONST(SOCK_DGRAM);
   CONST(IPPROTO_IP); CONST(IPPROTO_IPV6); CONST(IPPROTO_ICMPV6);
   CONST(SOL_SOCKET); CONST(SO_BINDTODEVICE); CONST(SO_RCVBUF); CONST(SO_SNDBUF); CONST(SO_PRIORITY);
-  CONST(SO_TIMESTAMPNS); CONST(SCM_TIMESTAMPNS);
+  CONST(SO_TIMESTAMPNS); CONST(SCM_TIMESTAMPNS); CONST(SO_RCVBUFFORCE); CONST(SO_MEMINFO);
   CONST(IP_HDRINCL); CONST(IP_TTL); CONST(IP_TOS); CONST(IP_MULTICAST_TTL); CONST(IP_MULTICAST_LOOP);
   CONST(IP_MULTICAST_IF); CONST(IP_MULTICAST_ALL); CONST(IP_ADD_MEMBERSHIP); CONST(IP_DROP_MEMBERSHIP);
   CONST(IP_PKTINFO); CONST(IP_RECVTTL);
@@ -422,6 +455,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setsockopt", NULL, js_setsockopt, NULL, NULL, NULL, napi_enumerable, NULL },
     { "getsockoptInt", NULL, js_getsockopt_int, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "getsockopt", NULL, js_getsockopt, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "attachFilter", NULL, js_attach_filter, NULL, NULL, NULL, napi_enumerable, NULL },
     { "sendmsg", NULL, js_sendmsg, NULL, NULL, NULL, napi_enumerable, NULL },
     { "recvmsg", NULL, js_recvmsg, NULL, NULL, NULL, napi_enumerable, NULL },
     { "poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -161,7 +161,7 @@ ${FORMAT_OPT}
 Exit codes: 0 valid (warnings may be printed); 1 invalid; 2 usage error.
 `;
 
-const IMPORT_HELP = `Usage: vrrpd import FILE [--strict] [--include-root DIR]
+const IMPORT_HELP = `Usage: vrrpd import -f FILE [--strict] [--include-root DIR]
        vrrpd import [-f] FILE --format ldirectord|ipvsadm|heartbeat [--strict]
 
 --format ldirectord / ipvsadm: prints the YAML for an ldirectord.cf or ipvsadm rules (ipvsadm -S
@@ -176,10 +176,14 @@ Reads a keepalived configuration (keepalived.conf syntax and the files it includ
 the equivalent vrrpd YAML config on standard output. A header comment names FILE and lists every
 warning: each keepalived keyword that is accepted but not carried over, with FILE:LINE:COL. The
 result is validated like \`vrrpd check\` does. docs/keepalived-keywords.md lists the keywords
-supported (and what they map to), ignored with a warning, and refused.
-  vrrpd import /etc/keepalived/keepalived.conf > /etc/vrrpd/vrrpd.yaml
+supported (and what they map to), ignored with a warning, and refused. Per source file (the
+config and each file it includes) a last stderr line counts its settings:
+  FILE: N settings: N carried, N refused, N warned
+  vrrpd import -f /etc/keepalived/keepalived.conf > /etc/vrrpd/vrrpd.yaml
 
 Options:
+  -f, --file FILE     the keepalived.conf (a lone FILE argument is still accepted)
+  --format F          keepalived (default), ldirectord, ipvsadm or heartbeat
   --strict            keywords vrrpd does not support are errors, not warnings
   --include-root DIR  look absolute include paths up under DIR (a config copied from another
                       host); by default an absolute include path is used as it is
@@ -310,11 +314,11 @@ export const COMMANDS: Record<string, Command> = {
   import: {
     summary: 'Print the vrrpd YAML config equivalent to a keepalived.conf (warnings for what does not carry over)',
     help: IMPORT_HELP,
-    options: { strict: { type: 'boolean' }, 'include-root': { type: 'string' }, format: { type: 'string' }, file: { type: 'string', short: 'f' } },
+    options: { file: { type: 'string', short: 'f' }, strict: { type: 'boolean' }, 'include-root': { type: 'string' }, format: { type: 'string' } },
     async run(values, positionals, io) {
-      const file = typeof values.file === 'string' && positionals.length === 0 ? values.file : positionals[0];
-      if (file === undefined || positionals.length > 1) {
-        io.stderr('vrrpd import: one FILE is required\n');
+      const file = typeof values.file === 'string' ? values.file : positionals[0];
+      if (file === undefined || positionals.length > (typeof values.file === 'string' ? 0 : 1)) {
+        io.stderr('vrrpd import: -f FILE is required (one file)\n');
         return EXIT_USAGE;
       }
       const fmt = values.format ?? 'keepalived';
@@ -331,11 +335,18 @@ export const COMMANDS: Record<string, Command> = {
         ...(typeof root === 'string' ? { includeRoot: root } : {}) });
       const warnings = (r.warnings ?? []).map(formatIssue);
       for (const w of warnings) io.stderr(`${w} (warning)\n`);
+      const counts = () => {
+        for (const c of r.summary ?? []) {
+          io.stderr(`${c.file}: ${c.carried + c.refused + c.warned} settings: ${c.carried} carried, ${c.refused} refused, ${c.warned} warned\n`);
+        }
+      };
       if (!r.ok) {
         for (const e of r.errors) io.stderr(`${formatIssue(e)}\n`);
+        counts();
         io.stderr(`${file}: not imported (${r.errors.length} error${r.errors.length === 1 ? '' : 's'})\n`);
         return EXIT_FAILED;
       }
+      counts();
       io.stdout(renderImport(file, r.mapped ?? { instances: {} }, warnings));
       return EXIT_OK;
     },

@@ -42,6 +42,7 @@ export function toEngineConfig(name: string, s: InstanceSettings, family: 4 | 6,
       lowerPriorityRepeat: s.garp.lowerPriorityRepeat,
     },
     awaitServices: opts.awaitServices ?? false,
+    higherPrioritySendAdvert: s.higherPrioritySendAdvert,
   };
 }
 

@@ -148,9 +148,10 @@ export const HTTP_CHECK: KeywordTable<CheckDraft> = {
 };
 
 export const TCP_CHECK: KeywordTable<CheckDraft> = { handlers: connection, ignored: LOGGING, refused: REFUSED_CONN };
+const { connect_port: _port, ...pingConnection } = connection;
 export const PING_CHECK: KeywordTable<CheckDraft> = {
-  handlers: { ...connection, connect_port: (s, c) => c.ctx.warn(s, 'ignored: an ICMP echo has no port') },
-  ignored: LOGGING, refused: REFUSED_CONN,
+  handlers: pingConnection,
+  ignored: { ...LOGGING, connect_port: 'an ICMP echo has no port' }, refused: REFUSED_CONN,
 };
 
 export const DNS_CHECK: KeywordTable<CheckDraft> = {
@@ -202,16 +203,29 @@ export const SMTP_CHECK: KeywordTable<CheckDraft> = {
   ignored: LOGGING, refused: REFUSED_CONN,
 };
 
+const miscRetry = (s: Statement, c: CheckDraft): void => {
+  const n = c.ctx.int(s);
+  c.ctx.extra(s, 1);
+  if (n !== undefined) c.timing.retries = n;
+  if (n !== undefined && n !== 0) c.ctx.error(s, 'not supported: retries of a misc check (keepalived\'s default is 0)');
+};
+const { connect_timeout: _timeout, nb_get_retry: _nbGetRetry, ...miscTiming } = CHECKER_TIMING;
+/** keepalived's MISC_CHECK has no connection keywords (install_checker_common_keywords(false)): unknown there, no effect. */
+const NOT_MISC = 'not a MISC_CHECK keyword in keepalived either (unknown there: no effect)';
+
 export const MISC_CHECK: KeywordTable<CheckDraft> = {
   handlers: {
-    ...CHECKER_TIMING,
+    ...miscTiming,
     misc_path: (s, c) => { c.script = c.ctx.command(s); c.ctx.at(`${c.path}.script`, s); },
     misc_timeout: (s, c) => { c.timeout = c.ctx.int(s); c.ctx.extra(s, 1); c.ctx.at(`${c.path}.timeout`, s); },
-    retry: (s, c) => { if (c.ctx.int(s) !== 0) c.ctx.error(s, 'not supported: retries of a misc check (keepalived\'s default is 0)'); },
+    retry: miscRetry,
+    // No effect without retries, in keepalived too (a misc check's retries above 0 are refused).
     delay_before_retry: (s, c) => c.ctx.warn(s, 'ignored: a vrrpd misc check has no retries'),
-    connect_timeout: (s, c) => c.ctx.warn(s, 'ignored: a misc check has only misc_timeout'),
   },
-  ignored: { ...LOGGING, user: 'vrrpd runs scripts as its own user' },
+  ignored: {
+    ...LOGGING, user: 'vrrpd runs scripts as its own user', connect_timeout: `a misc check has only misc_timeout; ${NOT_MISC}`,
+    nb_get_retry: NOT_MISC, connect_ip: NOT_MISC, connect_port: NOT_MISC, bindto: NOT_MISC, bind_if: NOT_MISC, bind_port: NOT_MISC, fwmark: NOT_MISC,
+  },
   refused: {
     misc_dynamic: 'the script\'s exit code setting the weight (misc_dynamic); use a FILE_CHECK to drain a server by weight',
   },

@@ -15,7 +15,11 @@ export interface GlobalDefs {
   garpInterval?: number;
   gnaInterval?: number;
   checksumAsV2?: boolean;
+  higherPrioSendAdvert?: boolean;
   syncDaemon?: SyncDaemonDef;
+  /** lvs_timeouts, in seconds. */
+  timeouts?: { tcp?: number; tcpFin?: number; udp?: number };
+  netNamespace?: string;
 }
 
 export interface SyncDaemonDef {
@@ -36,7 +40,6 @@ const PROCESS = "tuning of keepalived's processes and files; vrrpd is one proces
 const SCRIPTS = "vrrpd runs scripts as its own user, without keepalived's script security checks";
 const FIFO = 'notify FIFOs are not supported; use notify scripts (notify.any receives the same INSTANCE name state priority)';
 const FIREWALL = 'vrrpd installs no firewall rules';
-const LVS = 'IPVS global settings are not part of the vrrpd config';
 
 function each(keywords: string, reason: string): Record<string, string> {
   return Object.fromEntries(keywords.split(/\s+/).filter(Boolean).map((k) => [k, reason]));
@@ -80,6 +83,10 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
       g.garpMasterDelay = 0;
       g.garpLowerPrioRepeat ??= 1;
     },
+    vrrp_higher_prio_send_advert: (s, g) => {
+      const b = g.ctx.bool(s);
+      if (b !== undefined) g.higherPrioSendAdvert = b;
+    },
     v3_checksum_as_v2: (s, g) => {
       const b = g.ctx.bool(s);
       if (b !== undefined) g.checksumAsV2 = b;
@@ -103,6 +110,31 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
         else g.ctx.warn(s, `unknown lvs_sync_daemon option "${key}" ignored`);
       }
       g.syncDaemon = d;
+    },
+    lvs_timeouts: (s, g) => {
+      const a = s.args.map((t) => t.text);
+      const t: NonNullable<GlobalDefs['timeouts']> = {};
+      const keys: Record<string, keyof typeof t> = { tcp: 'tcp', tcpfin: 'tcpFin', udp: 'udp' };
+      for (let i = 0; i < a.length; i += 2) {
+        const key = keys[a[i]!];
+        const v = i + 1 < a.length ? g.ctx.int(s, i + 1) : undefined;
+        if (!key) g.ctx.error(s, `"${a[i]!}" is not tcp, tcpfin or udp`);
+        else if (v === undefined) { if (i + 1 >= a.length) g.ctx.error(s, `"${a[i]!}" needs a number of seconds`); }
+        else if (v < 1 || v > 2147483) g.ctx.error(s, `${a[i]!} ${v}: a timeout is 1-2147483 s`);
+        else t[key] = v;
+      }
+      if (!a.length) g.ctx.error(s, 'needs at least one of tcp, tcpfin, udp');
+      g.timeouts = t;
+      g.ctx.at('ipvs.timeouts', s);
+    },
+    net_namespace: (s, g) => {
+      g.netNamespace = g.ctx.arg(s, 0, 'a namespace name');
+      g.ctx.extra(s, 1);
+      g.ctx.at('global.netNamespace', s);
+    },
+    vrrp_skip_check_adv_addr: (s, g) => {
+      // keepalived checks every advert's address list by default (vrrpd: strictAddressCheck); skipping is refused.
+      if (g.ctx.bool(s) !== false) g.ctx.error(s, 'not supported: vrrpd checks the address list of every advert (keepalived\'s default); skipping it for the same master is not');
     },
     vrrp_mcast_group4: (s, g) => {
       if (g.ctx.arg(s) !== '224.0.0.18') g.ctx.error(s, 'not supported: vrrpd sends and listens on 224.0.0.18 only');
@@ -136,16 +168,12 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
       fifo_write_vrrp_states_on_reload vrrp_notify_priority_changes`, FIFO),
     ...each(`vrrp_iptables vrrp_ipsets nftables nftables_priority nftables_counters nftables_ifindex nftables_ipvs
       nftables_ipvs_priority nftables_ipvs_start_fwmark disable_local_igmp namespace_with_ipsets`, FIREWALL),
-    ...each('lvs_timeouts lvs_flush lvs_flush_on_stop rs_init_notifies checker_log_all_failures net_namespace_ipvs', LVS),
+    lvs_flush_on_stop: 'vrrpd removes the services it configured when it stops (the services of this config are gone either way)',
+    ...each('rs_init_notifies checker_log_all_failures', 'notifications and logging of the checkers; no effect on the table'),
     vrrp_garp_lower_prio_delay: 'vrrpd answers a lower-priority advert with one GARP burst, without a delayed second one',
     vrrp_garp_extra_if: 'no periodic GARPs on interfaces other than the instances\' own',
     vrrp_lower_prio_no_advert: 'vrrpd always answers a lower-priority advert at once (RFC 9568, keepalived\'s default)',
-    vrrp_higher_prio_send_advert: 'vrrpd does not advertise before yielding to a higher priority',
-    vrrp_check_unicast_src: 'unicast adverts are not filtered by source address',
-    vrrp_skip_check_adv_addr: 'vrrpd checks advert address lists as strictAddressCheck says (default: log and accept)',
     vrrp_strict: 'strict mode is not a vrrpd setting; vrrpd applies its own RFC checks',
-    vrrp_startup_delay: 'vrrpd starts its instances at once',
-    vrrp_delay_after_boot: 'vrrpd starts its instances at once',
     log_unknown_vrids: 'adverts for unknown VRIDs are counted in the metrics and logged at debug',
     vmac_prefix: 'VMACs are not supported',
     vmac_addr_prefix: 'VMACs are not supported',
@@ -156,6 +184,10 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
     shutdown_script_timeout: 'run it from the systemd unit (ExecStopPost=)',
   },
   refused: {
-    net_namespace: 'run vrrpd inside the namespace instead (ip netns exec, or systemd NetworkNamespacePath=)',
+    vrrp_check_unicast_src: 'vrrpd does not filter unicast adverts by source: an advert keepalived drops would be heard',
+    net_namespace_ipvs: 'IPVS in another namespace than VRRP: vrrpd programs IPVS where it runs',
+    lvs_flush: 'vrrpd never flushes IPVS (services it does not configure stay): run "ipvsadm -C" before vrrpd starts (systemd ExecStartPre=)',
+    vrrp_startup_delay: 'vrrpd starts its instances at once: without the delay it could take MASTER before the links are up',
+    vrrp_delay_after_boot: 'vrrpd starts its instances at once: without the delay it could take MASTER before the links are up',
   },
 };

@@ -89,14 +89,33 @@ function readFile(ctx: Ctx, file: string, from: Pos): Statement[] | null {
 
 interface Frame { owner: Statement | null; items: Statement[] }
 
+/** Lines one statement source may produce (macros: multi-line parameters, ~SEQ/~LST) before it is refused. */
+const MAX_GENERATED = 100_000;
+
+interface Line { text: string; lineNo: number }
+
 function parseText(ctx: Ctx, text: string, file: string): Statement[] {
   const root: Frame = { owner: null, items: [] };
   const stack: Frame[] = [root];
   const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
+  // Lines still to read: the file's, and in front of them the lines a macro expands to (at the macro's line number).
+  // A stack: the next line to read is the last element.
+  const queue: Line[] = lines.map((t, i) => ({ text: t, lineNo: i + 1 })).reverse();
+  let generated = 0;
+  const push = (produced: Line[], at: Pos): boolean => {
+    generated += produced.length;
+    if (generated > MAX_GENERATED) {
+      diag(ctx, at, '$', 'error', `macros expand to more than ${MAX_GENERATED} lines: refused`);
+      queue.length = 0;
+      return false;
+    }
+    for (let k = produced.length - 1; k >= 0; k--) queue.push(produced[k]!);
+    return true;
+  };
+  while (queue.length) {
+    const { text: raw, lineNo } = queue.pop()!;
     const at = (col: number): Pos => ({ file, line: lineNo, col });
-    let line = stripComment(lines[i]!);
+    let line = stripComment(raw);
     // Conditional configuration: "@ID rest" is kept only on that host, "@^ID rest" everywhere else.
     const cond = /^(\s*)@(\^?)(\S*)(\s*)/.exec(line);
     if (cond) {
@@ -111,22 +130,42 @@ function parseText(ctx: Ctx, text: string, file: string): Statement[] {
       stack[stack.length - 1]!.items.push(...include(ctx, { file, line: lineNo, col: inc[1]!.length + 1, keyword: inc[2]!, args: [arg] }));
       continue;
     }
-    if (/^\s*~(SEQx?|LST)\(/.test(line)) {
-      diag(ctx, at(line.search(/\S/) + 1), '~SEQ', 'error', '~SEQ/~LST generated lines are not supported: write the lines out');
+    // ~SEQ(var, start, step, end) / ~SEQx(...) / ~LST(var, v1, v2...) REST: REST once per value, with $var set.
+    const gen = /^\s*~(SEQx?|LST)\(/.exec(line);
+    if (gen) {
+      const g = generator(ctx, line, at(line.search(/\S/) + 1), (t) => substitute(ctx, t, file, at(1)));
+      if (g) push(g.flatMap((defs) => [...defs.map((d) => ({ text: d, lineNo })), { text: g.rest, lineNo }]), at(1));
       continue;
     }
     const def = /^(\s*)\$([A-Za-z_]\w*)=(.*)$/.exec(line);
     if (def) {
-      const value = def[3]!.trim();
+      let value = def[3]!.trim();
       if (value.endsWith('\\')) {
-        diag(ctx, at(def[1]!.length + 1), `$${def[2]}`, 'error', 'multi-line parameter definitions are not supported');
-        while (i < lines.length && lines[i]!.trimEnd().endsWith('\\')) i++;
-        continue;
+        // Multi-line definition: every line ending in "\\" continues it (blank lines inside are skipped).
+        const parts: string[] = [];
+        value = value.slice(0, -1).trim();
+        if (value) parts.push(value);
+        for (;;) {
+          const next = queue[queue.length - 1];
+          if (!next) break;
+          const t = stripComment(next.text).trimEnd();
+          queue.pop();
+          if (t.trim() === '') continue;
+          const more = t.endsWith('\\');
+          parts.push(more ? t.slice(0, -1).trimEnd() : t);
+          if (!more) break;
+        }
+        value = parts.join('\n');
       }
       ctx.params.set(def[2]!, value); // empty values are allowed
       continue;
     }
     line = substitute(ctx, line, file, at(1));
+    if (line.includes('\n')) {
+      // A multi-line parameter: its lines are read in turn (definitions, conditions and macros inside work).
+      push(line.split('\n').map((t) => ({ text: t.trimStart(), lineNo })), at(1));
+      continue;
+    }
     const tokens = tokenize(ctx, line, at(1));
     let words: Token[] = [];
     const flush = () => {
@@ -148,7 +187,7 @@ function parseText(ctx: Ctx, text: string, file: string): Statement[] {
         } else {
           // "{" alone on a line opens the block of the statement on the line before.
           const prev = top.items[top.items.length - 1];
-          if (prev && !prev.block && prev.line < lineNo && prev.file === file) owner = prev;
+          if (prev && !prev.block && prev.line <= lineNo && prev.file === file) owner = prev;
         }
         if (!owner || owner.block || INCLUDES.has(owner.keyword)) {
           diag(ctx, at(t.col), '{', 'error', 'syntax error: "{" without a keyword before it');
@@ -171,6 +210,67 @@ function parseText(ctx: Ctx, text: string, file: string): Statement[] {
     diag(ctx, open, open.keyword, 'error', `syntax error: the "{" of "${open.keyword}" (line ${open.line}) is never closed in ${file}`);
   }
   return root.items;
+}
+
+/**
+ * A ~SEQ/~SEQx/~LST line: the parameter definitions for each round and the rest of the line (which may start with
+ * another ~SEQ/~LST: nested rounds). Errors (bad numbers, no values, an endless sequence) are reported; undefined then.
+ */
+function generator(ctx: Ctx, line: string, at: Pos, subst: (t: string) => string): { rest: string } & string[][] | undefined {
+  const m = /^\s*~(SEQx?|LST)\(/.exec(line)!;
+  let depth = 1;
+  let i = m[0].length;
+  for (; i < line.length && depth > 0; i++) {
+    if (line[i] === '(') depth++;
+    else if (line[i] === ')') depth--;
+  }
+  if (depth > 0) {
+    diag(ctx, at, `~${m[1]!}`, 'error', `~${m[1]!}( without its closing ")"`);
+    return undefined;
+  }
+  const inner = subst(line.slice(m[0].length, i - 1));
+  const rest = line.slice(i).trim();
+  const fail = (why: string): undefined => {
+    diag(ctx, at, `~${m[1]!}`, 'error', `~${m[1]!}(${inner}): ${why}`);
+    return undefined;
+  };
+  let rounds: string[][];
+  if (m[1] === 'LST') {
+    // ~LST(var, v1, v2...) or ~LST({a, b}, {1, 2}, {3, 4})
+    const items = inner.match(/\{[^}]*\}|[^,{}]+/g)?.map((x) => x.trim()).filter(Boolean) ?? [];
+    const split = (x: string) => (x.startsWith('{') ? x.slice(1, -1).split(',').map((y) => y.trim()) : [x]);
+    const vars = split(items[0] ?? '');
+    if (!vars.every((v) => /^[A-Za-z_]\w*$/.test(v))) return fail('the first item must name the variable(s)');
+    if (items.length < 2) return fail('no values');
+    rounds = [];
+    for (const item of items.slice(1)) {
+      const vals = split(item);
+      if (vals.length !== vars.length) return fail(`"${item}" does not give ${vars.length} value(s)`);
+      rounds.push(vars.map((v, k) => `$${v}=${vals[k]!}`));
+    }
+  } else {
+    const parts = inner.split(',').map((x) => x.trim());
+    const name = parts[0] ?? '';
+    if (!/^[A-Za-z_]\w*$/.test(name)) return fail('the first item must name the variable');
+    const num = (x: string): number => {
+      const neg = x.startsWith('-');
+      const body = neg ? x.slice(1) : x;
+      const v = /^0x[0-9a-f]+$/i.test(body) ? Number.parseInt(body, 16) : /^\d+$/.test(body) ? Number(body) : NaN;
+      return neg ? -v : v;
+    };
+    const nums = parts.slice(1).map(num);
+    if (nums.length < 1 || nums.length > 3 || nums.some((x) => !Number.isSafeInteger(x))) return fail('expected (var, [start, [step,]] end) with whole numbers');
+    const end = nums[nums.length - 1]!;
+    const start = nums.length >= 2 ? nums[0]! : end >= 0 ? 1 : -1;
+    const step = nums.length === 3 ? nums[1]! : end >= start ? 1 : -1;
+    if (step === 0) return fail('a step of 0 never ends');
+    rounds = [];
+    for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
+      if (rounds.length >= MAX_GENERATED) return fail(`more than ${MAX_GENERATED} values`);
+      rounds.push([`$${name}=${m[1] === 'SEQx' ? v.toString(16) : String(v)}`]);
+    }
+  }
+  return Object.assign(rounds, { rest });
 }
 
 /** Everything from an unquoted '#' or '!' to the end of the line is a comment. */
@@ -210,7 +310,8 @@ function substitute(ctx: Ctx, line: string, file: string, at: Pos): string {
       const v = ctx.params.get(name) ?? (name.startsWith('_') ? builtin(name, (arg ?? '').trim()) : undefined);
       return v ?? whole;
     });
-    if (next === out) return out;
+    // A multi-line value: its lines are read one by one (a definition in it applies to the lines after it).
+    if (next === out || next.includes('\n')) return next;
     out = next;
   }
   diag(ctx, at, '$', 'error', 'parameter substitution does not terminate (a parameter refers to itself)');

@@ -1,4 +1,4 @@
-// keepalived vrrp_instance, vrrp_script, track_file and vrrp_sync_group -> vrrpd instances, trackScripts, trackFiles.
+// keepalived vrrp_instance, vrrp_script and track_file -> vrrpd instances, trackScripts, trackFiles (vrrp_sync_group: keepalived-sync.ts).
 import type { z } from 'zod';
 import type { instanceSchema, trackFileSchema, trackScriptSchema } from './schema.js';
 import { duration, type KeywordTable, type MapContext } from './keepalived-ctx.js';
@@ -34,6 +34,7 @@ export interface InstanceDraft {
   garp: { masterDelay?: number; masterRepeat?: number; masterRefresh?: number; refreshRepeat?: number; lowerPrioRepeat?: number };
   trackInterfaces: (string | { name: string; weight: number })[];
   dontTrackPrimary?: boolean;
+  higherPrioSendAdvert?: boolean;
   trackScripts: TrackRef[];
   trackFiles: TrackRef[];
   notify: { master?: string; backup?: string; fault?: string; stop?: string; any?: string };
@@ -89,7 +90,7 @@ function vipBlock(key: 'vips' | 'excludedVips') {
 }
 
 /** Entries "NAME [weight N [reverse|noreverse]]" of track_script / track_file / track_interface. */
-function trackEntries(ctx: MapContext, s: Statement): TrackRef[] {
+export function trackEntries(ctx: MapContext, s: Statement): TrackRef[] {
   const out: TrackRef[] = [];
   ctx.extra(s, 0);
   for (const e of ctx.needBlock(s)) {
@@ -128,8 +129,17 @@ function setGarp(key: keyof InstanceDraft['garp'], how: 'seconds' | 'int') {
   };
 }
 
+/** keepalived reads an address up to a "/" or "-" (inet_stosockaddr): "10.0.0.1/24" is 10.0.0.1. The same, with a warning. */
+function bareAddress(ctx: MapContext, s: Statement, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const cut = text.search(/[/-]/);
+  if (cut < 0) return text;
+  ctx.warn(s, `"${text}": the address is ${text.slice(0, cut)} (keepalived drops the "${text.slice(cut)}" part too)`);
+  return text.slice(0, cut);
+}
+
 const REFUSE_VMAC = 'VMACs/ipvlans: vrrpd puts the VIPs on the interface with its own MAC';
-const REFUSE_TRACK = 'vrrpd cannot track it, and ignoring it would change the election (priority or FAULT)';
+export const REFUSE_TRACK = 'vrrpd cannot track it, and ignoring it would change the election (priority or FAULT)';
 
 export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
   handlers: {
@@ -180,15 +190,15 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
         } else d.ctx.warn(e, 'unknown keyword in authentication; ignored');
       }
     },
-    mcast_src_ip: (s, d) => { d.sourceAddress = d.ctx.arg(s); d.ctx.extra(s, 1); d.ctx.at(`${d.path}.sourceAddress`, s); },
+    mcast_src_ip: (s, d) => { d.sourceAddress = bareAddress(d.ctx, s, d.ctx.arg(s)); d.ctx.extra(s, 1); d.ctx.at(`${d.path}.sourceAddress`, s); },
     unicast_src_ip: (s, d) => VRRP_INSTANCE.handlers.mcast_src_ip!(s, d),
     unicast_peer: (s, d) => {
       d.ctx.extra(s, 0);
       for (const e of d.ctx.needBlock(s)) {
         d.ctx.noBlock(e);
-        if (e.args.length) d.ctx.warn(e, `peer options ignored (min_ttl/max_ttl: vrrpd does not filter unicast adverts by TTL): ${e.args.map((t) => t.text).join(' ')}`);
+        if (e.args.length) d.ctx.error(e, `not supported: peer options ${e.args.map((t) => t.text).join(' ')} (vrrpd does not filter unicast adverts by TTL or source)`);
         d.ctx.at(`${d.path}.unicastPeers.${d.unicastPeers.length}`, e);
-        d.unicastPeers.push(e.keyword);
+        d.unicastPeers.push(bareAddress(d.ctx, e, e.keyword)!);
       }
     },
     v3_checksum_as_v2: (s, d) => {
@@ -204,6 +214,11 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
         d.ctx.at(`${d.path}.trackInterfaces.${d.trackInterfaces.length}`, r.stmt);
         d.trackInterfaces.push(r.weight === undefined ? r.name : { name: r.name, weight: r.weight });
       }
+    },
+    higher_prio_send_advert: (s, d) => {
+      const b = d.ctx.bool(s);
+      if (b !== undefined) d.higherPrioSendAdvert = b;
+      d.ctx.at(`${d.path}.higherPrioritySendAdvert`, s);
     },
     dont_track_primary: (s, d) => { d.ctx.extra(s, 0); d.dontTrackPrimary = true; d.ctx.at(`${d.path}.dontTrackPrimary`, s); },
     track_script: (s, d) => { d.trackScripts.push(...trackEntries(d.ctx, s)); },
@@ -227,6 +242,9 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
       const v = d.ctx.arg(s)?.toLowerCase();
       if (v !== '224.0.0.18' && v !== 'ff02::12') d.ctx.error(s, 'not supported: vrrpd uses the VRRP groups 224.0.0.18 / ff02::12');
     },
+    skip_check_adv_addr: (s, d) => {
+      if (d.ctx.bool(s) !== false) d.ctx.error(s, 'not supported: vrrpd checks the address list of every advert (keepalived\'s default); skipping it for the same master is not');
+    },
     down_timer_adverts: (s, d) => {
       if (d.ctx.int(s) !== 3) d.ctx.error(s, 'not supported: vrrpd uses the RFC Master_Down_Interval of 3 adverts plus skew');
     },
@@ -245,13 +263,10 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
     accept: 'vrrpd installs no firewall rules: VIPs always accept traffic (keepalived\'s default)',
     no_accept: 'vrrpd installs no firewall rules: VIPs always accept traffic',
     strict_mode: 'strict mode is not a vrrpd setting; vrrpd applies its own RFC checks',
-    skip_check_adv_addr: 'vrrpd checks advert address lists as strictAddressCheck says (default: log and accept)',
-    check_unicast_src: 'unicast adverts are not filtered by source address',
     unicast_fault_no_peer: 'a vrrpd instance without unicast peers uses multicast',
     unicast_ttl: 'the advert TTL is not configurable in vrrpd',
     old_unicast_checksum: 'vrrpd sends the current v3 unicast checksum (keepalived peers accept both) and accepts both on receive',
     lower_prio_no_advert: 'vrrpd always answers a lower-priority advert at once (RFC 9568, keepalived\'s default)',
-    higher_prio_send_advert: 'vrrpd does not advertise before yielding to a higher priority',
     promote_secondaries: 'set net.ipv4.conf.IF.promote_secondaries with sysctl',
     track_src_ip: 'no source-address tracking in vrrpd',
     timer_expired_backup: 'no such setting in vrrpd',
@@ -263,6 +278,7 @@ export const VRRP_INSTANCE: KeywordTable<InstanceDraft> = {
     virtual_rules: 'vrrpd does not add policy rules on MASTER; the MASTER would lack them',
     auth_hmac: 'HMAC advert authentication (peers would drop vrrpd\'s adverts)',
     vrf: 'VRF binding of unicast instances',
+    check_unicast_src: 'vrrpd does not filter unicast adverts by source: an advert keepalived drops would be heard',
   },
 };
 
@@ -282,7 +298,8 @@ export function finishInstance(d: InstanceDraft, g: GlobalDefs, scripts: Set<str
   if (d.nopreempt && preempt === false && state === 'MASTER') {
     ctx.warn(d.nopreempt, 'nopreempt does not work with "state MASTER" (keepalived warns the same): use state BACKUP');
   }
-  const out: Partial<InstanceIn> = { interface: d.interface, vrid: d.vrid, version, priority, state };
+  // keepalived drops an advert whose address list differs from its own (vrrp.c vrrp_check_packet): so does vrrpd here.
+  const out: Partial<InstanceIn> = { interface: d.interface, vrid: d.vrid, version, priority, state, strictAddressCheck: true };
   if (!preempt) out.preempt = false;
   if (d.preemptDelay && d.preemptDelay.sec > 0) {
     if (!preempt) ctx.warn(d.preemptDelay.stmt, 'preempt_delay has no effect with nopreempt: dropped, as keepalived does');
@@ -316,6 +333,8 @@ export function finishInstance(d: InstanceDraft, g: GlobalDefs, scripts: Set<str
   if (Object.keys(garp).length) out.garp = garp;
   if (d.trackInterfaces.length) out.trackInterfaces = d.trackInterfaces;
   if (d.dontTrackPrimary) out.dontTrackPrimary = true;
+  const hpsa = d.higherPrioSendAdvert ?? g.higherPrioSendAdvert;
+  if (hpsa !== undefined) out.higherPrioritySendAdvert = hpsa;
   const refs = (list: TrackRef[], known: Set<string>, kind: string) => list.filter((r) => {
     if (known.has(r.name)) return true;
     ctx.warn(r.stmt, `no ${kind} "${r.name}": not tracked, as keepalived does`);
@@ -395,19 +414,3 @@ export const TRACK_FILE: KeywordTable<FileDraft> = {
   ignored: { init_file: 'vrrpd does not create or initialise tracked files (a missing file reads as 0)' },
   refused: {},
 };
-
-/** vrrp_sync_group: one member is harmless; several would fail over independently in vrrpd. */
-export function syncGroup(ctx: MapContext, s: Statement): void {
-  const block = ctx.needBlock(s);
-  for (const e of block) {
-    if (e.keyword === 'group') {
-      const members = (e.block ?? []).flatMap((m) => [m.keyword, ...m.args.map((t) => t.text)]);
-      if (members.length > 1) ctx.error(e, `not supported: sync groups (${members.join(', ')} would fail over independently)`, 'vrrp_sync_group');
-      else ctx.warn(e, 'a sync group of one instance: ignored (no effect)', 'vrrp_sync_group');
-    } else if (/^track_/.test(e.keyword)) {
-      ctx.error(e, `not supported: sync group tracking (${REFUSE_TRACK})`);
-    } else {
-      ctx.warn(e, 'sync group settings are not supported; ignored');
-    }
-  }
-}

@@ -5,11 +5,12 @@ import type { ConfigInput } from './schema.js';
 import { MapContext, type KeywordTable } from './keepalived-ctx.js';
 import { GLOBAL_DEFS, type GlobalDefs } from './keepalived-global.js';
 import { mapVirtualServer } from './keepalived-lvs.js';
+import { parseGroup, type GroupDraft } from './keepalived-vsg.js';
 import { parseKeepalivedFile, type KeepalivedDiagnostic, type Pos, type Statement } from './keepalived-parse.js';
 import {
-  finishInstance, finishScript, newInstance, syncGroup, TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT,
-  type FileDraft, type InstanceDraft, type ScriptDraft,
+  finishInstance, finishScript, newInstance, TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT, type FileDraft, type InstanceDraft, type ScriptDraft,
 } from './keepalived-vrrp.js';
+import { finishSyncGroup, newSyncGroup, syncMemberTracking, VRRP_SYNC_GROUP, type SyncGroupDraft } from './keepalived-sync.js';
 
 export type { KeepalivedDiagnostic, Pos } from './keepalived-parse.js';
 
@@ -33,6 +34,8 @@ export interface KeepalivedResult {
   diagnostics: KeepalivedDiagnostic[];
   /** Dotted config path -> where the keepalived file sets it. */
   positions: Map<string, Pos>;
+  /** Per source file (the config and what it includes): its settings (statements), in reading order. */
+  settings: Map<string, Pos[]>;
 }
 
 const KEEPALIVED_TOP = /^(global_defs|vrrp_instance|vrrp_script|vrrp_sync_group|virtual_server|virtual_server_group|track_file|vrrp_track_file|vrrp_track_process|static_ipaddress|static_routes|static_rules|include[rmwba]?|net_namespace|bfd_instance|garp_group|linkbeat_interfaces)\b/;
@@ -54,8 +57,10 @@ interface Top {
   instances: InstanceDraft[];
   scripts: ScriptDraft[];
   files: FileDraft[];
-  virtualServers: { name: string; vs: NonNullable<ConfigInput['virtualServers']>[string] }[];
-  vsNames: Set<string>;
+  /** virtual_server blocks, mapped once every virtual_server_group is known (a group may be defined after its use). */
+  vsStatements: { stmt: Statement; filesBefore: number }[];
+  groups: Map<string, GroupDraft>;
+  syncGroups: SyncGroupDraft[];
 }
 
 function named(s: Statement, top: Top): string | undefined {
@@ -73,7 +78,7 @@ const trackFile = (s: Statement, top: Top): void => {
   top.files.push(d);
 };
 
-const STATIC = 'vrrpd configures no static addresses, routes or rules: keep them in the system\'s network configuration';
+const STATIC = 'vrrpd configures no static addresses, routes or rules (the director would lack them): keep them in the system\'s network configuration';
 
 export const TOP_LEVEL: KeywordTable<Top> = {
   handlers: {
@@ -100,23 +105,29 @@ export const TOP_LEVEL: KeywordTable<Top> = {
     },
     track_file: trackFile,
     vrrp_track_file: trackFile,
-    vrrp_sync_group: (s, top) => syncGroup(top.ctx, s),
-    virtual_server: (s, top) => {
-      const r = mapVirtualServer(top.ctx, s, top.vsNames, (name) => top.files.findLast((f) => f.name === name)?.out);
-      if (r) top.virtualServers.push(r);
+    vrrp_sync_group: (s, top) => {
+      const name = named(s, top);
+      if (name === undefined) return;
+      const g = newSyncGroup(top.ctx, s, name);
+      top.ctx.at(g.path, s);
+      top.ctx.dispatch(top.ctx.needBlock(s), VRRP_SYNC_GROUP, g, 'vrrp_sync_group');
+      top.syncGroups.push(g);
     },
+    virtual_server: (s, top) => { top.ctx.skipBlock(s); top.vsStatements.push({ stmt: s, filesBefore: top.files.length }); },
+    virtual_server_group: (s, top) => {
+      const g = parseGroup(top.ctx, s);
+      if (!g) return;
+      const prev = top.groups.get(g.name);
+      if (prev) top.ctx.error(s, `a second virtual_server_group "${g.name}" (the first is at line ${prev.stmt.line})`);
+      top.groups.set(g.name, g);
+    },
+    net_namespace: (s, top) => GLOBAL_DEFS.handlers.net_namespace!(s, top.globals),
   },
   ignored: {
-    virtual_server_group: 'virtual server groups are not supported; a "virtual_server group NAME" is not imported',
-    static_ipaddress: STATIC, static_routes: STATIC, static_rules: STATIC,
-    track_group: 'track groups belong to static addresses, which vrrpd does not configure',
-    linkbeat_interfaces: 'vrrpd follows link state through netlink',
-    interface_up_down_delays: 'link changes take effect at once (no debouncing)',
-    garp_group: 'per-interface GARP spacing is not supported; the global vrrp_garp_interval applies',
+    linkbeat_interfaces: 'vrrpd follows link state through netlink (a link that goes down is seen either way)',
+    garp_group: 'per-interface GARP spacing is not supported; the global vrrp_garp_interval applies (spacing, not which router holds the address)',
     vrrp_track_process: 'process tracking is not supported (an instance that tracks one is refused)',
     bfd_instance: 'BFD is not supported (an instance that tracks one is refused)',
-    SSL: 'SSL_GET checks use the system\'s default TLS settings',
-    net_namespace_ipvs: 'IPVS global settings are not part of the vrrpd config',
     namespace_with_ipsets: 'vrrpd installs no firewall rules',
     instance: 'one vrrpd per config file (pid files: systemd)',
     use_pid_dir: 'one vrrpd per config file (pid files: systemd)',
@@ -124,7 +135,11 @@ export const TOP_LEVEL: KeywordTable<Top> = {
     child_wait_time: 'vrrpd is one process',
   },
   refused: {
-    net_namespace: 'run vrrpd inside the namespace instead (ip netns exec, or systemd NetworkNamespacePath=)',
+    static_ipaddress: STATIC, static_routes: STATIC, static_rules: STATIC,
+    track_group: 'track groups watch static addresses, routes and rules, which vrrpd does not configure',
+    interface_up_down_delays: 'link changes take effect at once in vrrpd (no debouncing): failover would come sooner',
+    net_namespace_ipvs: 'IPVS in another namespace than VRRP: vrrpd programs IPVS where it runs',
+    SSL: 'TLS client settings (CA, certificate, key) of SSL_GET checks: vrrpd checks with the system defaults, so a check could judge differently',
   },
 };
 
@@ -137,10 +152,40 @@ export async function parseKeepalivedConfig(path: string, opts: KeepalivedOption
   });
   const ctx = new MapContext(strict);
   for (const d of parsed.diagnostics) ctx.diagnostics.push(strict ? { ...d, severity: 'error' } : d);
-  const top: Top = { ctx, globals: { ctx }, instances: [], scripts: [], files: [], virtualServers: [], vsNames: new Set() };
+  const top: Top = { ctx, globals: { ctx }, instances: [], scripts: [], files: [], vsStatements: [], groups: new Map(), syncGroups: [] };
   ctx.dispatch(parsed.statements, TOP_LEVEL, top, 'the top level');
   const config = assemble(top);
-  return { ok: !ctx.diagnostics.some((d) => d.severity === 'error'), config, diagnostics: ctx.diagnostics, positions: ctx.positions };
+  const settings = new Map<string, Pos[]>();
+  const walk = (list: Statement[]): void => {
+    for (const st of list) {
+      const mine = settings.get(st.file) ?? settings.set(st.file, []).get(st.file)!;
+      mine.push({ file: st.file, line: st.line, col: st.col });
+      if (st.block) walk(st.block);
+    }
+  };
+  walk(parsed.statements);
+  return { ok: !ctx.diagnostics.some((d) => d.severity === 'error'), config, diagnostics: ctx.diagnostics, positions: ctx.positions, settings };
+}
+
+/**
+ * Per source file: how many settings (statements) were carried over, refused (an error on their line) and warned
+ * about (a warning, no error). A line with several statements counts each.
+ */
+export function importSummary(r: Pick<KeepalivedResult, 'settings' | 'diagnostics'>): { file: string; carried: number; refused: number; warned: number }[] {
+  const out: { file: string; carried: number; refused: number; warned: number }[] = [];
+  for (const [file, list] of r.settings) {
+    const sev = new Map<number, 'error' | 'warning'>();
+    for (const d of r.diagnostics) if (d.file === file && (d.severity === 'error' || !sev.has(d.line))) sev.set(d.line, d.severity);
+    let refused = 0;
+    let warned = 0;
+    for (const p of list) {
+      const v = sev.get(p.line);
+      if (v === 'error') refused++;
+      else if (v === 'warning') warned++;
+    }
+    out.push({ file, carried: list.length - refused - warned, refused, warned });
+  }
+  return out;
 }
 
 function assemble(top: Top): ConfigInput {
@@ -156,12 +201,20 @@ function assemble(top: Top): ConfigInput {
   };
   const scripts = lastOf(top.scripts, 'vrrp_script');
   const files = lastOf(top.files, 'track_file');
-  const tracked = (pick: (i: InstanceDraft) => { name: string }[]) => new Set(top.instances.flatMap((i) => pick(i).map((r) => r.name)));
+  const syncGroups = syncGroupsOf(top, scripts, files);
+  const tracked = (pick: (i: InstanceDraft | SyncGroupDraft) => { name: string }[]) =>
+    new Set([...top.instances, ...top.syncGroups].flatMap((i) => pick(i).map((r) => r.name)));
   const usedScripts = tracked((i) => i.trackScripts);
   const usedFiles = tracked((i) => i.trackFiles);
   const instances: NonNullable<ConfigInput['instances']> = {};
   const config: ConfigInput = g.routerId !== undefined ? { global: { routerId: g.routerId }, instances } : { instances };
+  if (g.netNamespace !== undefined) (config.global ??= {} as NonNullable<ConfigInput['global']>).netNamespace = g.netNamespace;
   for (const d of top.instances) instances[d.name] = finishInstance(d, g, new Set(scripts.keys()), new Set(files.keys()));
+  if (Object.keys(syncGroups).length) config.syncGroups = syncGroups;
+  // keepalived looks a FILE_CHECK's track_file up when it reads the checker: among those defined before it.
+  const used = new Set<string>();
+  const vss = top.vsStatements.flatMap(({ stmt, filesBefore }) =>
+    mapVirtualServer(ctx, stmt, used, top.groups, (name) => top.files.slice(0, filesBefore).findLast((f) => f.name === name)?.out));
   const trackScripts: NonNullable<ConfigInput['trackScripts']> = {};
   for (const [name, d] of scripts) {
     if (usedScripts.has(name)) trackScripts[name] = finishScript(d);
@@ -170,7 +223,7 @@ function assemble(top: Top): ConfigInput {
   if (Object.keys(trackScripts).length) config.trackScripts = trackScripts;
   const trackFiles: NonNullable<ConfigInput['trackFiles']> = {};
   // A FILE_CHECK carries its track_file's path itself.
-  const checkerFiles = new Set(top.virtualServers.flatMap((v) => (v.vs.realServers ?? [])
+  const checkerFiles = new Set(vss.flatMap((v) => (v.vs.realServers ?? [])
     .flatMap((r) => (r.checks ?? []).flatMap((c) => (c.type === 'file' ? [c.file] : [])))));
   for (const [name, d] of files) {
     if (usedFiles.has(name)) trackFiles[name] = { ...d.out } as NonNullable<ConfigInput['trackFiles']>[string];
@@ -178,9 +231,41 @@ function assemble(top: Top): ConfigInput {
   }
   if (Object.keys(trackFiles).length) config.trackFiles = trackFiles;
   const sync = syncDaemon(top);
-  if (sync) config.ipvs = { syncDaemon: sync };
-  if (top.virtualServers.length) config.virtualServers = Object.fromEntries(top.virtualServers.map((v) => [v.name, v.vs]));
+  if (sync || g.timeouts) config.ipvs = { ...(g.timeouts ? { timeouts: timeoutsOf(g.timeouts) } : {}), ...(sync ? { syncDaemon: sync } : {}) };
+  if (vss.length) config.virtualServers = Object.fromEntries(vss.map((v) => [v.name, v.vs]));
   return config;
+}
+
+function timeoutsOf(t: NonNullable<GlobalDefs['timeouts']>): NonNullable<NonNullable<ConfigInput['ipvs']>['timeouts']> {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, `${v}s`]));
+}
+
+/**
+ * vrrp_sync_group: members must exist and belong to one group (keepalived ignores an unknown member or a second
+ * group with a warning; vrrpd refuses: that member would fail over on its own). Members' weighted tracking is
+ * dropped as keepalived drops it, unless sync_group_tracking_weight.
+ */
+function syncGroupsOf(top: Top, scripts: Map<string, ScriptDraft>, files: Map<string, FileDraft>): NonNullable<ConfigInput['syncGroups']> {
+  const { ctx } = top;
+  const out: Record<string, unknown> = {};
+  const owner = new Map<string, SyncGroupDraft>();
+  for (const gr of top.syncGroups) {
+    if (Object.hasOwn(out, gr.name)) ctx.error(gr.stmt, `a second vrrp_sync_group "${gr.name}"`);
+    if (!gr.members.length) ctx.error(gr.stmt, `vrrp_sync_group ${gr.name} has no group { } of instances`);
+    for (const m of gr.members) {
+      const inst = top.instances.find((i) => i.name === m.name);
+      const prev = owner.get(m.name);
+      if (!inst) ctx.error(m.stmt, `no vrrp_instance "${m.name}" (a member of sync group ${gr.name})`, 'vrrp_sync_group');
+      else if (prev && prev !== gr) ctx.error(m.stmt, `vrrp_instance ${m.name} is already in sync group ${prev.name} (line ${prev.stmt.line}): an instance is in one group`, 'vrrp_sync_group');
+      else {
+        owner.set(m.name, gr);
+        if (!gr.keepWeights) syncMemberTracking(inst, gr.name, (n) => scripts.get(n)?.out.weight, (n) => files.get(n)?.out.weight);
+      }
+    }
+    if (gr.members.length === 1) ctx.warn(gr.stmt, `sync group ${gr.name} has one instance (keepalived warns the same): it moves alone`, 'vrrp_sync_group');
+    out[gr.name] = finishSyncGroup(gr, new Set(scripts.keys()), new Set(files.keys()));
+  }
+  return out as NonNullable<ConfigInput['syncGroups']>;
 }
 
 /** global lvs_sync_daemon, or keepalived 1.x's lvs_sync_daemon_interface in an instance; sync id defaults to the VRID. */

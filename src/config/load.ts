@@ -4,7 +4,7 @@ import { addressToBytes } from '../protocol/addr.js';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config, type ConfigInput, type InstanceSettings } from './schema.js';
-import { isKeepalivedConfig, parseKeepalivedConfig, positionOf as kaPositionOf, type KeepalivedDiagnostic } from './keepalived.js';
+import { importSummary, isKeepalivedConfig, parseKeepalivedConfig, positionOf as kaPositionOf, type KeepalivedDiagnostic } from './keepalived.js';
 import { expandSyncGroups, syncGroupChecks } from './sync-groups.js';
 import { dirname, resolve } from 'node:path';
 import type { MappedInput, Pos } from './input-ctx.js';
@@ -131,7 +131,9 @@ function crossChecks(cfg: Config): { path: Path; message: string; warning?: bool
       const key = `${v.address}`;
       const other = seenVip.get(key);
       const p = i < inst.vips.length ? at('vips', i) : at('excludedVips', i - inst.vips.length);
-      if (other !== undefined) out.push({ path: p, message: `VIP ${key} is also in instance "${other}"` });
+      // The same address twice in one instance: added once (the kernel refuses the second), advertised as listed (keepalived does so).
+      if (other === name) out.push({ path: p, message: `VIP ${key} is listed twice in this instance: added once, advertised as listed`, warning: true });
+      else if (other !== undefined) out.push({ path: p, message: `VIP ${key} is also in instance "${other}"` });
       seenVip.set(key, name);
       if (v.label && !v.label.startsWith(v.dev ?? inst.interface)) {
         out.push({ path: p, message: `label "${v.label}" must start with the device name "${v.dev ?? inst.interface}" (a kernel rule)` });
@@ -308,6 +310,8 @@ export type AnyLoadResult = LoadResult & {
   warnings?: ConfigIssue[];
   /** ldirectord / ipvsadm input: facts to print at start and in `vrrpd import` (no health checks, VIP hints...). */
   notes?: string[];
+  /** keepalived input: per source file, settings carried over, refused and warned about (vrrpd import prints it). */
+  summary?: { file: string; carried: number; refused: number; warned: number }[];
 };
 
 /**
@@ -322,7 +326,7 @@ export async function loadAnyConfig(file: string, opts: AnyLoadOptions = {}): Pr
   }
   const parse: ParseOptions = opts.validators ? { validators: opts.validators } : {};
   if (format === 'yaml') return { ...(await loadConfig(file, parse)), format };
-  const ka: Pick<MappedInput<ConfigInput>, 'config' | 'diagnostics' | 'positions'> & { notes?: string[] } = format === 'keepalived'
+  const ka: Pick<MappedInput<ConfigInput>, 'config' | 'diagnostics' | 'positions'> & { notes?: string[]; settings?: Map<string, Pos[]> } = format === 'keepalived'
     ? await parseKeepalivedConfig(file, { strict: opts.strict === true, ...(opts.includeRoot ? { includeRoot: opts.includeRoot } : {}) })
     : format === 'ldirectord' ? parseLdirectordConfig(file, { strict: opts.strict === true }) : parseIpvsadmRules(file, { strict: opts.strict === true });
   const notes = ka.notes ?? [];
@@ -335,8 +339,12 @@ export async function loadAnyConfig(file: string, opts: AnyLoadOptions = {}): Pr
     const at = kaPositionOf(ka.positions, i.path);
     return { ...i, file: at?.file ?? file, line: at?.line ?? 0, col: at?.col ?? 0 };
   };
+  const all = [...ka.diagnostics, ...(r.ok ? r.warnings.map((w) => ({ ...relocate(w), severity: 'warning' as const })) : r.errors.map((e) => ({ ...relocate(e), severity: 'error' as const })))];
+  const summary = ka.settings
+    ? { summary: importSummary({ settings: ka.settings, diagnostics: all.map((d) => ({ keyword: '', message: d.message, file: d.file, line: d.line, col: d.col, severity: d.severity })) }) }
+    : {};
   if (!r.ok || kaErrors.length) {
-    return { ok: false, errors: [...kaErrors, ...(r.ok ? [] : r.errors.map(relocate))], warnings: kaWarnings, format, mapped: ka.config, notes };
+    return { ok: false, errors: [...kaErrors, ...(r.ok ? [] : r.errors.map(relocate))], warnings: kaWarnings, format, mapped: ka.config, notes, ...summary };
   }
-  return { ok: true, config: r.config, warnings: [...kaWarnings, ...r.warnings.map(relocate)], format, mapped: ka.config, notes };
+  return { ok: true, config: r.config, warnings: [...kaWarnings, ...r.warnings.map(relocate)], format, mapped: ka.config, notes, ...summary };
 }

@@ -150,6 +150,12 @@ export const instanceSchema = z.strictObject({
   dontTrackPrimary: z.boolean().default(false),
   /** Drop adverts whose VIP list differs from ours (keepalived does); default: log and accept. */
   strictAddressCheck: z.boolean().default(false),
+  /**
+   * A MASTER yielding to a better master first sends one advert at its own priority (keepalived's
+   * higher_prio_send_advert, off there by default): after a split brain heals, the winner hears it and
+   * re-announces the VIPs (garp.lowerPriorityRepeat), whichever advert crossed first.
+   */
+  higherPrioritySendAdvert: z.boolean().default(true),
 });
 
 /**

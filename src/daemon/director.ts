@@ -298,6 +298,7 @@ export class Director {
 
   status(): StatusReport {
     const st = buildStatus(this.runners, this.drops, this.startedAt, this.wallOffset);
+    st.daemon.socketDrops = this.channels.socketDrops();
     const groups = this.groups.status(this.runners);
     if (groups.length) st.syncGroups = groups;
     const ipvs = this.services.status();

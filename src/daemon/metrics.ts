@@ -117,6 +117,13 @@ export function metricsRegistry(director: Director, config?: () => Config): Regi
     },
   });
   new Gauge({
+    name: 'vrrpd_socket_queue_drops_total', help: 'VRRP packets the kernel dropped on a full receive queue, by socket (family/ifindex)', labelNames: ['socket'], registers: [reg],
+    collect() {
+      this.reset();
+      for (const [socket, n] of Object.entries(status().daemon.socketDrops ?? {})) this.set({ socket }, n);
+    },
+  });
+  new Gauge({
     name: 'vrrpd_event_loop_lag_seconds', help: 'Event-loop delay', labelNames: ['quantile'], registers: [reg],
     collect() {
       this.reset();

@@ -6,7 +6,11 @@ import type { IpvsStatus } from './ipvs.js';
 import type { SyncGroupStatus } from './groups.js';
 
 export interface StatusReport {
-  daemon: { pid: number; startedAt: string; drops: Partial<Record<DropReason, number>> };
+  daemon: {
+    pid: number; startedAt: string; drops: Partial<Record<DropReason, number>>;
+    /** Packets the kernel dropped on full VRRP receive queues, by socket "family/ifindex" (the socket filter's drops are not counted by the kernel). */
+    socketDrops?: Record<string, number>;
+  };
   /** Present when the config has virtual servers. */
   ipvs?: IpvsStatus;
   /** Present when the config has sync groups. */

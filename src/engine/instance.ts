@@ -265,6 +265,26 @@ function rejectReason(d: Draft, adv: Advert, src: string, ttl: number, unicast: 
   return null;
 }
 
+/**
+ * MASTER hears a better master (RFC 5798 §6.4.3): step down. Before that, unless configured off, one
+ * advert at our own priority (keepalived's higher_prio_send_advert). After a split brain the better
+ * master's advert may reach us first; as BACKUP we then stay silent, so it never learns that clients
+ * were pointed at us and never re-announces: they stay blackholed until a GARP refresh. Our advert
+ * reaches it as a lower-priority advert, which it answers with a GARP burst (see onAdvert, and
+ * keepalived's garp_lower_prio_repeat), whichever advert crossed the healed link first.
+ */
+function yieldToBetterMaster(d: Draft, adv: Advert, src: string, greaterAddress: boolean): void {
+  const { cfg, s } = d;
+  const eff = s.effectivePriority;
+  const told = cfg.higherPrioritySendAdvert !== false;
+  if (told) sendAdvert(d, eff);
+  if (cfg.version === 3) s.masterAdverIntervalCs = adv.intervalCs;
+  s.master = src;
+  s.masterPriority = adv.priority;
+  becomeBackup(d, greaterAddress ? 'equal-priority-greater-address' : 'higher-priority',
+    `${src} priority ${adv.priority} (ours ${eff})${told ? '; told it with one advert at ours' : ''}`, 'master-silent');
+}
+
 function onAdvert(d: Draft, adv: Advert, src: string, ttl: number, unicast: boolean): void {
   const rejected = rejectReason(d, adv, src, ttl, unicast);
   if (rejected) return drop(d, rejected[0], rejected[1]);
@@ -323,11 +343,7 @@ function onAdvert(d: Draft, adv: Advert, src: string, ttl: number, unicast: bool
   }
   const greaterAddress = prio === eff && compareAddresses(src, cfg.primaryAddress) > 0;
   if (prio > eff || greaterAddress) {
-    if (cfg.version === 3) s.masterAdverIntervalCs = adv.intervalCs;
-    s.master = src;
-    s.masterPriority = prio;
-    becomeBackup(d, prio > eff ? 'higher-priority' : 'equal-priority-greater-address',
-      `${src} priority ${prio} (ours ${eff})`, 'master-silent');
+    yieldToBetterMaster(d, adv, src, greaterAddress);
     return;
   }
   // A lower-priority master: a healed split brain. RFC 5798 discards; we answer with an advert at

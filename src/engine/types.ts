@@ -56,6 +56,11 @@ export interface InstanceConfig {
    * (see engine/sync-group.ts).
    */
   syncGroup?: string;
+  /**
+   * A MASTER yielding to a better master first sends one advert at its own priority (keepalived's
+   * higher_prio_send_advert), so the winner of a healed split brain re-announces the VIPs. Default on.
+   */
+  higherPrioritySendAdvert?: boolean;
 }
 
 export type EngineEvent =

@@ -1,7 +1,7 @@
 // Bounded process helpers for the lab: run-to-completion with a timeout, long-running children with collected lines, polling.
 import { spawn, type ChildProcess } from 'node:child_process';
 /** A node of the lab (a network namespace). */
-export type NodeName = 'lvs1' | 'lvs2' | 'client' | 'sw';
+export type NodeName = 'lvs1' | 'lvs2' | 'client' | 'sw' | 'real';
 
 export interface ExecResult { code: number | null; signal: string | null; stdout: string; stderr: string; timedOut: boolean }
 export interface ExecOptions { timeoutMs?: number; check?: boolean; input?: string }

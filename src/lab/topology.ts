@@ -1,4 +1,4 @@
-// The seed-001 network-namespace lab (two directors, a client, a LAN switch) and its bounded helpers; touches no root-namespace interface.
+// The seed-001 network-namespace lab (two directors, a client, a LAN switch; optionally an inside network with a real server) and its bounded helpers; touches no root-namespace interface.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +33,20 @@ export const MAC = {
   sw: { br0: '02:00:00:00:ff:00', lvs1: '02:00:00:00:f1:00', lvs2: '02:00:00:00:f2:00', client: '02:00:00:00:fa:00' },
 } as const;
 
-const PREFIX_RE = /^vl(\d+)([a-z]{4})-(lvs1|lvs2|client|sw)$/;
+/**
+ * The inside network (LabOptions.inside, the LVS-NAT real servers' side): switch bridge br1 in `sw`, with ports
+ * lvs1i/lvs2i (the directors' eth2) and real (the real server's eth0, default route via INSIDE_GW_VIP).
+ */
+export const INSIDE_NET = '10.0.0.0/24';
+export const INSIDE = { lvs1: '10.0.0.251', lvs2: '10.0.0.252', real: '10.0.0.10' } as const;
+/** The real servers' gateway, a VIP the test's VRRP instance holds on a director's eth2 (nothing assigns it here). */
+export const INSIDE_GW_VIP = '10.0.0.254';
+export const INSIDE_MAC = {
+  lvs1: { eth2: '02:00:00:00:01:02' }, lvs2: { eth2: '02:00:00:00:02:02' }, real: { eth0: '02:00:00:00:10:00' },
+  sw: { br1: '02:00:00:00:ff:01', lvs1i: '02:00:00:00:f1:02', lvs2i: '02:00:00:00:f2:02', real: '02:00:00:00:f0:10' },
+} as const;
+
+const PREFIX_RE = /^vl(\d+)([a-z]{4})-(lvs1|lvs2|client|sw|real)$/;
 const TMPDIR_RE = /^vl(\d+)[a-z]{4}-[A-Za-z0-9]{6}$/;
 
 
@@ -90,6 +103,11 @@ export interface LabOptions {
   killGraceMs?: number;
   /** The vrrpd command as an argv prefix (default: this Node and dist/cli.js); e.g. an installed package in a chroot. */
   vrrpd?: readonly string[];
+  /**
+   * Also build the inside network (INSIDE): namespace <p>-real, bridge br1 in sw, eth2 on both directors,
+   * forwarding on in the directors, the client routing INSIDE's /24 via VIP, the real server via INSIDE_GW_VIP.
+   */
+  inside?: boolean;
 }
 
 const liveLabs = new Set<Lab>();
@@ -201,7 +219,8 @@ export class Lab {
 
   /** Builds everything inside fresh namespaces; nothing is created in the root namespace. */
   async build(): Promise<void> {
-    for (const n of NODES) {
+    const nodes = this.opts.inside ? [...NODES, 'real' as const] : NODES;
+    for (const n of nodes) {
       await run('ip', ['netns', 'add', this.ns(n)], { timeoutMs: 10_000 });
       this.created.push(this.ns(n));
       // Before any link exists, so that every new link inherits "default".
@@ -225,7 +244,26 @@ export class Lab {
       await this.ip(n, 'link', 'set', 'eth1', 'up');
       await this.sysctl(n, ['net.ipv4.conf.eth0.rp_filter=0', 'net.ipv4.conf.eth1.rp_filter=0', 'net.ipv4.conf.lo.rp_filter=0']);
     }
-    this.log(`lab ${this.prefix}: namespaces ${NODES.map((n) => this.ns(n)).join(', ')}; temp dir ${this.dir}`);
+    if (this.opts.inside) await this.buildInside();
+    this.log(`lab ${this.prefix}: namespaces ${nodes.map((n) => this.ns(n)).join(', ')}; temp dir ${this.dir}`);
+  }
+
+  /** The inside network: br1 with ports lvs1i, lvs2i (directors' eth2) and real (the real server's eth0). */
+  private async buildInside(): Promise<void> {
+    await this.ip('sw', 'link', 'add', 'br1', 'address', INSIDE_MAC.sw.br1, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0');
+    for (const [n, port, dev, mac] of [
+      ['lvs1', 'lvs1i', 'eth2', INSIDE_MAC.lvs1.eth2], ['lvs2', 'lvs2i', 'eth2', INSIDE_MAC.lvs2.eth2], ['real', 'real', 'eth0', INSIDE_MAC.real.eth0],
+    ] as const) {
+      await this.ip('sw', 'link', 'add', port, 'address', INSIDE_MAC.sw[port], 'type', 'veth', 'peer', 'name', dev, 'address', mac, 'netns', this.ns(n));
+      await this.ip('sw', 'link', 'set', port, 'master', 'br1');
+      await this.ip('sw', 'link', 'set', port, 'up');
+      await this.ip(n, 'addr', 'add', `${INSIDE[n]}/24`, 'dev', dev);
+      await this.ip(n, 'link', 'set', dev, 'up');
+    }
+    await this.ip('sw', 'link', 'set', 'br1', 'up');
+    for (const n of DIRECTORS) await this.sysctl(n, ['net.ipv4.conf.eth2.rp_filter=0', 'net.ipv4.ip_forward=1']);
+    await this.ip('real', 'route', 'add', 'default', 'via', INSIDE_GW_VIP);
+    await this.ip('client', 'route', 'add', INSIDE_NET, 'via', VIP);
   }
 
   /** Run a command inside a node's namespace (ip netns exec), bounded by timeoutMs (default 15 s). */
@@ -253,6 +291,10 @@ export class Lab {
   restoreLink(node: NodeName, ifname = 'eth0'): Promise<ExecResult> { return this.ip(node, 'link', 'set', 'dev', ifname, 'up'); }
   /** Pull the cable on the switch side: the director's eth0 stays up but loses carrier. */
   cutCable(node: 'lvs1' | 'lvs2' | 'client', up = false): Promise<ExecResult> { return this.ip('sw', 'link', 'set', 'dev', node, up ? 'up' : 'down'); }
+  /** The same on the inside network (inside: true): a director's eth2 (or the real server's eth0) loses carrier. */
+  cutInsideCable(node: DirectorName | 'real', up = false): Promise<ExecResult> {
+    return this.ip('sw', 'link', 'set', 'dev', node === 'real' ? 'real' : `${node}i`, up ? 'up' : 'down');
+  }
 
   writeConfig(node: DirectorName, yamlText: string): string {
     const path = join(this.dir, `${node}.yaml`);

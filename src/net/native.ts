@@ -22,6 +22,8 @@ export interface NativeConstants {
   readonly SO_PRIORITY: number;
   readonly SO_TIMESTAMPNS: number;
   readonly SCM_TIMESTAMPNS: number;
+  readonly SO_RCVBUFFORCE: number;
+  readonly SO_MEMINFO: number;
   readonly IP_HDRINCL: number;
   /** Also the cmsg type of a received TTL (IP_RECVTTL). */
   readonly IP_TTL: number;
@@ -94,6 +96,10 @@ export interface NativeAddon {
   /** A number is passed as a C int. */
   setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): void;
   getsockoptInt(fd: number, level: number, name: number): number;
+  /** getsockopt(2) with a buffer of maxLen bytes; returns the bytes the kernel wrote (e.g. SO_MEMINFO). */
+  getsockopt(fd: number, level: number, name: number, maxLen: number): Buffer;
+  /** SO_ATTACH_FILTER: a classic BPF program, 8-byte struct sock_filter records (net/bpf.ts builds them). */
+  attachFilter(fd: number, program: Uint8Array): void;
   /** Returns the number of bytes sent. */
   sendmsg(fd: number, data: Uint8Array, sockaddr: Uint8Array | null, control: Uint8Array | null, flags: number): number;
   /** null when nothing is waiting (EAGAIN). */
@@ -144,7 +150,7 @@ export function loadNative(): NativeAddon {
 }
 
 const KEYS = [
-  'socket', 'bind', 'setsockopt', 'getsockoptInt', 'sendmsg', 'recvmsg', 'poll', 'close', 'setns', 'ifNameToIndex',
+  'socket', 'bind', 'setsockopt', 'getsockoptInt', 'getsockopt', 'attachFilter', 'sendmsg', 'recvmsg', 'poll', 'close', 'setns', 'ifNameToIndex',
   'timerfdCreate', 'timerfdSet', 'timerfdRead', 'clockOffsetNs', 'constants',
 ] as const satisfies ReadonlyArray<keyof NativeAddon>;
 

@@ -26,6 +26,7 @@ export async function createNetIO(): Promise<NetIO> {
           send: (payload, src, dst, ipId) => s.send(payload, src, dst, ipId),
           prepare: (payload, src, dst, ipId) => s.prepare(payload, src, dst, ipId),
           flush: () => s.flush(), drain: () => s.drain(), close: () => s.close(),
+          setFilter: (vrids) => s.setFilter(vrids), drops: () => s.drops(),
         };
       }
       const s = new Vrrp6Socket({
@@ -45,6 +46,7 @@ export async function createNetIO(): Promise<NetIO> {
           return () => { try { go(); } catch (e) { onError(e as Error); } };
         },
         flush: () => Promise.resolve(), drain: () => s.drain(), close: () => s.close(),
+        setFilter: (vrids) => s.setFilter(vrids), drops: () => s.drops(),
       };
     },
     openPacket(_ifname, ifindex): PacketChannel {

@@ -23,6 +23,10 @@ export interface VrrpChannel {
   flush(): Promise<void>;
   /** Deliver packets already queued in the kernel, synchronously (called before timers act). */
   drain?(): void;
+  /** Only adverts for these VRIDs reach onPacket (a kernel socket filter); replaces the previous list. */
+  setFilter?(vrids: readonly number[]): void;
+  /** Packets the kernel dropped on a full receive queue since the socket opened. */
+  drops?(): number;
   close(): void;
 }
 

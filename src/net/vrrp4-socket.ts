@@ -4,6 +4,7 @@ import { addressToBytes } from '../protocol/addr.js';
 import { buildIpv4Header, parseIpPacket } from '../protocol/ip.js';
 import { constants, native, watchReadable, type PollHandle } from './native.js';
 import { arrivalMs } from './rxtime.js';
+import { attachVridFilter, sizeReceiveBuffer, socketDrops } from './rxtuning.js';
 import { ipMreqn, parseCmsgs, sockaddrIn } from './sockaddr.js';
 
 export interface Vrrp4Packet {
@@ -25,6 +26,11 @@ export interface Vrrp4SocketOptions {
 }
 
 const BATCH = 64;
+/**
+ * Before a timer acts, the whole queue is read (up to this bound: a full 2 MiB receive buffer of small
+ * packets), so a real advert queued behind junk still counts; the per-event BATCH keeps the loop fair otherwise.
+ */
+const DRAIN_MAX = 8192;
 
 /**
  * Why the addon and not the raw-socket package (which the design card names): bench/failover showed
@@ -51,6 +57,7 @@ export class Vrrp4Socket {
       // Join by interface index (ip_mreqn): by address fails with ENODEV without a default route.
       native.setsockopt(fd, c.IPPROTO_IP, c.IP_ADD_MEMBERSHIP, ipMreqn(VRRP_MCAST_V4, opts.ifindex));
       native.setsockopt(fd, c.SOL_SOCKET, c.SO_TIMESTAMPNS, 1);
+      sizeReceiveBuffer(fd);
       this.watch();
     } catch (e) {
       this.close();
@@ -62,8 +69,8 @@ export class Vrrp4Socket {
     this.poller = watchReadable(this.fd, () => this.onReadable(), (e) => this.opts.onError(e));
   }
 
-  private onReadable(): void {
-    for (let i = 0; i < BATCH && this.fd >= 0; i++) {
+  private onReadable(limit = BATCH): void {
+    for (let i = 0; i < limit && this.fd >= 0; i++) {
       let r;
       try {
         r = native.recvmsg(this.fd, 9216, 128, 0);
@@ -122,9 +129,19 @@ export class Vrrp4Socket {
     };
   }
 
+  /** Let only adverts for these VRIDs reach us (a kernel socket filter; see net/bpf.ts). */
+  setFilter(vrids: readonly number[]): void {
+    if (this.fd >= 0) attachVridFilter(this.fd, 4, vrids);
+  }
+
+  /** Packets the kernel dropped on a full receive queue (not those the filter rejected). */
+  drops(): number {
+    return this.fd >= 0 ? socketDrops(this.fd) : 0;
+  }
+
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */
   drain(): void {
-    if (this.fd >= 0) this.onReadable();
+    if (this.fd >= 0) this.onReadable(DRAIN_MAX);
   }
 
   /** Sends are synchronous: nothing is ever pending. */

@@ -1,6 +1,7 @@
 // The IPv6 VRRP socket: raw AF_INET6 protocol 112 on one interface, joined to ff02::12, hop limit 255, pktinfo in and out.
 import { IPPROTO_VRRP, VRRP_MCAST_V6, VRRP_TTL } from '../protocol/advert.js';
 import { constants, native, watchReadable, type NativeError, type PollHandle } from './native.js';
+import { attachVridFilter, sizeReceiveBuffer, socketDrops } from './rxtuning.js';
 import { arrivalMs } from './rxtime.js';
 import {
   cmsgIpv6HopLimit, cmsgIpv6Pktinfo, in6PktinfoCmsg, ipv6Mreq, parseCmsgs, parseSockaddrInet, sockaddrIn6,
@@ -41,6 +42,11 @@ export const VRRP_TCLASS = 0xc0;
 const CONTROL_ROOM = 256;
 /** Datagrams read per readable event before yielding to the loop (the poll is level-triggered, so it fires again). */
 const BATCH = 64;
+/**
+ * Before a timer acts, the whole queue is read (up to this bound: a full 2 MiB receive buffer of small
+ * packets), so a real advert queued behind junk still counts; the per-event BATCH keeps the loop fair otherwise.
+ */
+const DRAIN_MAX = 8192;
 
 export class Vrrp6Socket {
   readonly ifname: string;
@@ -68,6 +74,7 @@ export class Vrrp6Socket {
       native.setsockopt(fd, c.IPPROTO_IPV6, c.IPV6_RECVPKTINFO, 1);
       // No IPV6_CHECKSUM: the VRRP checksum is computed by the caller.
       native.setsockopt(fd, c.SOL_SOCKET, c.SO_TIMESTAMPNS, 1);
+      sizeReceiveBuffer(fd);
       this.poller = watchReadable(fd, () => this.onReadable(), (e) => this.fail(e));
     } catch (e) {
       this.close();
@@ -96,9 +103,19 @@ export class Vrrp6Socket {
     return () => (this.fd < 0 ? 0 : native.sendmsg(this.fd, payload, addr, control, 0));
   }
 
+  /** Let only adverts for these VRIDs reach us (a kernel socket filter; see net/bpf.ts). */
+  setFilter(vrids: readonly number[]): void {
+    if (this.fd >= 0) attachVridFilter(this.fd, 6, vrids);
+  }
+
+  /** Packets the kernel dropped on a full receive queue (not those the filter rejected). */
+  drops(): number {
+    return this.fd >= 0 ? socketDrops(this.fd) : 0;
+  }
+
   /** Read whatever is queued now (before acting on a timer: an advert that arrived in time counts). */
   drain(): void {
-    if (this.fd >= 0) this.onReadable();
+    if (this.fd >= 0) this.onReadable(DRAIN_MAX);
   }
 
   /** Stops the poll, then closes the fd. Idempotent. */
@@ -117,10 +134,10 @@ export class Vrrp6Socket {
     else throw err;
   }
 
-  private onReadable(): void {
+  private onReadable(limit = BATCH): void {
     const c = constants();
     const max = this.opts.maxPacket ?? 9216;
-    for (let i = 0; i < BATCH && this.fd >= 0; i++) {
+    for (let i = 0; i < limit && this.fd >= 0; i++) {
       let r;
       try {
         r = native.recvmsg(this.fd, max, CONTROL_ROOM, 0);

@@ -81,6 +81,7 @@ virtual_server 10.0.0.1 53 {
     }
     MISC_CHECK {
       misc_path /bin/true
+      retry 0
     }
   }
 }
@@ -90,7 +91,8 @@ virtual_server 10.0.0.1 53 {
     const vs = c.virtualServers['vs-10.0.0.1-53-udp']!;
     expect(vs).toMatchObject({ alpha: true, delayLoop: 20_000 });
     const [dns, udp, ping, smtp, file1, file2, http, misc] = vs.realServers[0]!.checks;
-    // retry 2 from the virtual server; delay_loop 10 from the real server; warmup 3 from the virtual server.
+    // retry 2 from the virtual server (MISC_CHECK says retry 0: it would inherit it too, refused); delay_loop 10 from the
+    // real server; warmup 3 from the virtual server.
     expect(dns).toEqual({ type: 'dns', queryType: 'A', name: 'www.example.com', retries: 2, connectTimeout: 5000, delayLoop: 10_000, warmup: 3000 });
     expect(udp).toEqual({ type: 'udp', port: 5353, payload: '01 02 ab', requireReply: true, replyData: '01 Xx', minReplyLength: 2, maxReplyLength: 64,
       retries: 2, connectTimeout: 5000, delayBeforeRetry: 1000, delayLoop: 10_000, warmup: 3000 });

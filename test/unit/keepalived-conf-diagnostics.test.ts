@@ -1,17 +1,13 @@
 // keepalived.conf input, diagnostics: warnings/--strict with file:line, validation positions, syntax, includes, keyword docs, the CLI.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatIssue, loadAnyConfig, type AnyLoadResult, type LoadResult } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { parseKeepalivedConfig, TOP_LEVEL, type KeepalivedOptions } from '../../src/config/keepalived.js';
+import { parseKeepalivedConfig, type KeepalivedOptions } from '../../src/config/keepalived.js';
 import { expandBraces, globMatch } from '../../src/config/keepalived-parse.js';
-import { GLOBAL_DEFS } from '../../src/config/keepalived-global.js';
-import { TRACK_FILE, VRRP_INSTANCE, VRRP_SCRIPT } from '../../src/config/keepalived-vrrp.js';
-import { REAL_SERVER, VIRTUAL_SERVER } from '../../src/config/keepalived-lvs.js';
-import { DNS_CHECK, FILE_CHECK, HTTP_CHECK, MISC_CHECK, PING_CHECK, SMTP_CHECK, TCP_CHECK, UDP_CHECK } from '../../src/config/keepalived-checkers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SEED = `${ROOT}test/fixtures/keepalived-conf/seed-001`;
@@ -84,6 +80,7 @@ ${inst('  use_vmac\n')}`;
       '10:5 bogus_rs: unknown keyword in real_server; ignored',
       '12:7 bogus_check: unknown keyword in HTTP_GET; ignored',
       '15:9 bogus_url: unknown keyword in url; ignored',
+      '7:1 protocol: no protocol: UDP, as keepalived 2.2 defaults (write "protocol TCP" for TCP)',
     ]);
   });
 });
@@ -151,13 +148,67 @@ vrrp_instance VI_1
     expect(two.diagnostics).toEqual([]);
   });
 
-  it('multi-line parameter definitions and ~SEQ lines are refused', async () => {
-    const r = await map(`$X= \\\n  vrrp_instance A { \\\n  }\n~SEQ(I, 1, 3) priority $I\n${inst('')}`);
-    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity} ${d.message}`)).toEqual([
-      '1:1 error multi-line parameter definitions are not supported',
-      '4:1 error ~SEQ/~LST generated lines are not supported: write the lines out',
+  it('multi-line $NAME=\\ definitions expand where used, with @conditions and nested definitions inside', async () => {
+    const r = await parseKeepalivedConfig(`${ROOT}test/fixtures/keepalived-conf/features/macros.conf`, { configId: 'high' });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.config.instances!.VI_0).toMatchObject({ interface: 'eth0', vrid: 10, priority: 130, vips: ['10.0.0.254/24'] });
+    expect(r.config.instances!.VI_1).toMatchObject({ interface: 'eth1', vrid: 11, priority: 130, vips: ['10.0.1.254/24'] });
+    const low = await parseKeepalivedConfig(`${ROOT}test/fixtures/keepalived-conf/features/macros.conf`, { configId: 'low' });
+    expect(low.config.instances!.VI_0!.priority).toBe(120);
+    // positions: the lines a macro produces are reported at the line that uses it
+    expect(r.positions.get('instances.VI_1.interface')?.line).toBe(15);
+  });
+
+  it('~SEQ, ~SEQx (hex), ~LST with several variables, nested on one line', async () => {
+    const r = await parseKeepalivedConfig(`${ROOT}test/fixtures/keepalived-conf/features/macros.conf`, { configId: 'high' });
+    expect(r.config.instances!.X!.vips).toEqual(['10.9.0.1', '10.9.0.2', '10.9.0.3', '10.1.2.90', '10.1.2.a0', '10.3.4.90', '10.3.4.a0']);
+    const down = await map(inst('  virtual_ipaddress {\n    ~SEQ(A, 3, -1, 1) 10.0.0.$A\n    ~SEQ(B, 2) 10.1.0.$B\n  }\n'));
+    expect(down.config.instances!.VI_1!.vips).toEqual(['10.0.0.3', '10.0.0.2', '10.0.0.1', '10.1.0.1', '10.1.0.2']);
+  });
+
+  it('the man page\'s nested $VS / $RS example: 2 virtual servers of 3 real servers each', async () => {
+    const text = `$RS= \\
+real_server 192.168.\${VS_NUM}.\${RS_NUM} 80 { \\
+    weight 1 \\
+    MISC_CHECK { \\
+        misc_path "/bin/check \${VS_NUM}.\${RS_NUM}" \\
+    } \\
+
+}
+$VS= \\
+virtual_server 10.0.\${VS_NUM}.4 80 { \\
+    protocol TCP \\
+    $RS_NUM=1 \\
+    $RS \\
+    $RS_NUM=2 \\
+    $RS \\
+    $RS_NUM=3 \\
+    $RS \\
+}
+$VS_NUM=0
+$VS
+$VS_NUM=1
+$VS
+`;
+    const r = await map(text);
+    expect(r.diagnostics).toEqual([]);
+    const vss = r.config.virtualServers!;
+    expect(Object.keys(vss)).toEqual(['vs-10.0.0.4-80', 'vs-10.0.1.4-80']);
+    expect(vss['vs-10.0.1.4-80']!.realServers!.map((x) => [x.address, x.checks?.[0]?.type === 'misc' ? x.checks[0].script : ''])).toEqual([
+      ['192.168.1.1', '/bin/check 1.1'], ['192.168.1.2', '/bin/check 1.2'], ['192.168.1.3', '/bin/check 1.3'],
     ]);
-    expect(r.config.instances!.VI_1).toBeDefined();
+  });
+
+  it('bad ~SEQ/~LST are errors at their line; a macro that expands without end is stopped', async () => {
+    const r = await map(`~SEQ(1x, 1, 3) a\n~SEQ(I, 1, 0, 3) a\n~LST(I) a\n~LST({A, B}, {1}) a\n~SEQ(I, 1, 3 a\n$L=$L\n$M= \\\n $M \\\n $M\n$M\n`);
+    expect(r.diagnostics.map((d) => `${d.line} ${d.severity} ${d.message}`)).toEqual([
+      '1 error ~SEQ(1x, 1, 3): the first item must name the variable',
+      '2 error ~SEQ(I, 1, 0, 3): a step of 0 never ends',
+      '3 error ~LST(I): no values',
+      '4 error ~LST({A, B}, {1}): "{1}" does not give 2 value(s)',
+      '5 error ~SEQ( without its closing ")"',
+      '10 error macros expand to more than 100000 lines: refused',
+    ]);
   });
 });
 
@@ -221,27 +272,6 @@ describe('include', () => {
   });
 });
 
-describe('docs/keepalived-keywords.md', () => {
-  const section = (title: string) => {
-    const doc = readFileSync(`${ROOT}docs/keepalived-keywords.md`, 'utf8');
-    const start = doc.indexOf(`\n## ${title}`);
-    const end = doc.indexOf('\n## ', start + 1);
-    expect(start).toBeGreaterThan(-1);
-    return doc.slice(start, end < 0 ? undefined : end);
-  };
-  const tables = { TOP_LEVEL, GLOBAL_DEFS, VRRP_INSTANCE, VRRP_SCRIPT, TRACK_FILE, VIRTUAL_SERVER, REAL_SERVER, HTTP_CHECK, TCP_CHECK, MISC_CHECK,
-    DNS_CHECK, UDP_CHECK, PING_CHECK, SMTP_CHECK, FILE_CHECK };
-  for (const [name, t] of Object.entries(tables)) {
-    it(`lists every keyword of ${name} in its section`, () => {
-      // `keyword` or `keyword ARGS...`
-      const missing = (keys: string[], title: string) => keys.filter((k) => !section(title).includes(`\`${k}\``) && !section(title).includes(`\`${k} `));
-      expect(missing(Object.keys(t.handlers), 'Supported')).toEqual([]);
-      expect(missing(Object.keys(t.ignored), 'Warned')).toEqual([]);
-      expect(missing(Object.keys(t.refused), 'Refused')).toEqual([]);
-    });
-  }
-});
-
 // --- the CLI end to end (dist/cli.js) ----------------------------------------------------------
 const CLI = `${ROOT}dist/cli.js`;
 function vrrpd(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -260,8 +290,12 @@ describe('vrrpd import / check (built CLI)', () => {
   }, 120_000);
 
   it('import prints YAML with a header naming the file and the warnings; check accepts it', () => {
-    const r = vrrpd(['import', SEED_CONF, '--include-root', SEED]);
+    const r = vrrpd(['import', '-f', SEED_CONF, '--include-root', SEED]);
     expect(r.status).toBe(0);
+    // per source file: settings carried, refused, warned (the auth_pass truncation is a warning on line 19)
+    expect(r.stderr).toMatch(new RegExp(`${SEED_CONF}: (\\d+) settings: \\d+ carried, 0 refused, 1 warned\n`));
+    expect(r.stderr).toMatch(/conf\.d\/fwm-100\.conf: \d+ settings: \d+ carried, 0 refused, 0 warned\n/);
+    expect(vrrpd(['import', SEED_CONF, '--include-root', SEED]).stdout).toBe(r.stdout);
     expect(r.stdout).toMatch(new RegExp(`^# vrrpd configuration imported from ${SEED_CONF} by \`vrrpd import\`\\.\n`));
     expect(r.stdout).toContain('# 1 warning: keepalived settings not carried over or changed:\n#   ');
     expect(r.stdout).toContain('keepalived.conf:19:17: instances.vi_100.auth.password: only the first 8 bytes');
