@@ -29,7 +29,7 @@ async function exportedNames(): Promise<Set<string>> {
   const cfg = parseConfig(`instances:\n  vi_1: { interface: eth1, vrid: 1, vips: [ "192.0.2.10/32 dev eth0" ] }\nvirtualServers:\n  web:\n    address: 192.0.2.10\n    port: 80\n    realServers: [{ address: 198.51.100.11, port: 80, checks: [{ type: tcp }] }]\n`, 't.yaml');
   if (!cfg.ok) throw new Error('config');
   const status: StatusReport = {
-    daemon: { pid: 1, startedAt: new Date(0).toISOString(), drops: {} },
+    daemon: { pid: 1, startedAt: new Date(0).toISOString(), drops: {}, socketDrops: { 'ipv4/2': 0 } },
     ipvs: { available: true, error: null, syncRole: 'none', services: [], checks: [{ service: 'web', address: '198.51.100.11', port: 80, healthy: false, lastError: 'refused', lastChange: null }] },
     instances: [{ name: 'vi_1', vrid: 1, version: 3, interface: 'eth1', state: 'MASTER', priority: 100, effectivePriority: 100, master: '192.0.2.1', masterPriority: 100,
       primaryAddress: '192.0.2.1', vips: [], configuredVips: [], since: new Date(0).toISOString(), reason: 'no-master', reasonDetail: '', held: false, faults: [],
