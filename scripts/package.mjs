@@ -13,6 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { renderManPages } from './man.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +42,15 @@ if (Number(nodeVersion.split('.')[0]) < 20) die(`${NODE} is Node ${nodeVersion};
 const arch = sh('dpkg', ['--print-architecture']).trim();
 for (const f of ['dist/cli.js', 'build/Release/vrrpd_native.node']) {
   if (!existsSync(join(REPO, f))) die(`${f} is missing: run npm ci (addon) and npm run build first`);
+}
+
+// The prebuilt addon must match native/ as src/net/native.ts uses it (a stale build/ would ship a daemon that degrades).
+{
+  const iface = /export interface NativeAddon \{([\s\S]*?)\n\}/.exec(readFileSync(join(REPO, 'src/net/native.ts'), 'utf8'))?.[1] ?? '';
+  const wanted = [...iface.matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]);
+  const addon = createRequire(import.meta.url)(join(REPO, 'build/Release/vrrpd_native.node'));
+  const missing = wanted.filter((f) => typeof addon[f] !== 'function');
+  if (wanted.length === 0 || missing.length) die(`build/Release/vrrpd_native.node lacks ${missing.join(', ') || 'the NativeAddon interface'}: rebuild it (npm run build:native)`);
 }
 
 const stage = mkdtempSync(join(tmpdir(), 'vrrpd-pkg-'));
