@@ -4,6 +4,7 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createLab, labConfig, labSupported, reapOrphanLabs, REPO_ROOT, type Lab } from '../../src/lab/topology.js';
 import { expectSoleHolder, waitState } from '../lab/helpers.js';
 
@@ -143,7 +144,12 @@ exec unshare --mount --propagation private sh -c '
     it('lvs1 MASTER, lvs2 BACKUP; SIGTERM on lvs1 hands the VIPs to lvs2 within 2 s; status and completion work', async () => {
       const t0 = performance.now();
       // As test/lab's up(), with room for a cold start of the packaged Node from the copied root on a busy machine.
-      for (const n of ['lvs1', 'lvs2'] as const) await lab.startDirector(n, lab.writeConfig(n, labConfig(n)), { timeoutMs: 30_000 });
+      for (const n of ['lvs1', 'lvs2'] as const) {
+        // With /metrics on each director's own loopback (its namespace).
+        const cfg = parseYaml(labConfig(n)) as { global: Record<string, unknown> };
+        cfg.global.metricsListen = '127.0.0.1:9650';
+        await lab.startDirector(n, lab.writeConfig(n, stringifyYaml(cfg)), { timeoutMs: 30_000 });
+      }
       await waitState(lab, 'lvs1', 'MASTER', 15_000);
       await waitState(lab, 'lvs2', 'BACKUP', 5000);
       await expectSoleHolder(lab, 'lvs1');
@@ -157,6 +163,11 @@ exec unshare --mount --propagation private sh -c '
       expect(tr.at - t).toBeLessThan(2000);
       await waitState(lab, 'lvs2', 'MASTER', 2000);
       await expectSoleHolder(lab, 'lvs2');
+      // The installed daemon's Prometheus metrics, read with the packaged Node inside lvs2's namespace.
+      const metrics = await lab.exec('lvs2', [join(work, 'in-root.sh'), '/usr/lib/vrrpd/node', '-e',
+        "fetch('http://127.0.0.1:9650/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))"], { check: false });
+      expect(metrics.stdout, metrics.stderr).toContain('vrrpd_master{vrrp_instance="vi_100",vrid="100",family="ipv4",interface="eth1"} 1');
+      expect(metrics.stdout).toMatch(/vrrpd_transitions_total\{instance="vi_100",from="BACKUP",to="MASTER",reason="master-resigned"\} 1/);
       // Bash completion of instance names, asked of the running daemon on lvs2 through the installed CLI.
       const comp = await lab.exec('lvs2', [join(work, 'in-root.sh'), 'bash', '-c',
         `. /usr/share/bash-completion/completions/vrrpd; COMP_WORDS=(vrrpd yield --socket ${lab.socketPath('lvs2')} v); COMP_CWORD=4; _vrrpd; echo "[\${COMPREPLY[*]}]"`], { check: false });

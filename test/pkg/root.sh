@@ -21,7 +21,7 @@ die() { printf 'pkg-root: error: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot)"
 mkdir -p "$CACHE"
-exec 9>"$CACHE/.lock"
+exec 9>"$CACHE/.lock-$SUITE"
 flock 9
 if [ -f "$ROOT/.stamp" ]; then
   echo "$ROOT"
