@@ -115,7 +115,9 @@ describe.skipIf(skip)(`the Debian package on a bare Debian root (${SUITE})`, () 
     const v = spawnSync('systemd-analyze', ['verify', `--root=${root}`, '/usr/lib/systemd/system/vrrpd.service'],
       { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MANPATH: join(root, 'usr/share/man') } });
     if (v.error) return; // no systemd-analyze here (CI installs systemd): unit.test.ts says so
-    expect({ code: v.status, out: `${v.stdout}${v.stderr}` }).toEqual({ code: 0, out: '' });
+    // Only our unit's lines count: a host systemd older than the root's warns about keys of the root's other units.
+    const ours = `${v.stdout}${v.stderr}`.split('\n').filter((l) => /vrrpd/.test(l.replaceAll(root, '')));
+    expect({ code: v.status, ours }).toEqual({ code: 0, ours: [] });
   });
 
   describe('two directors in network namespaces, running the installed vrrpd (in the root, with only the unit\'s capabilities)', () => {
