@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The test command (npm test): lint, typecheck, the unit suite, then the netns lab suite; closes with "N passed, N failed".
+// The test command (npm test): lint, typecheck, the unit suite, the netns lab, VM and packaging suites; closes with "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 
@@ -22,6 +22,7 @@ const suites = [
   ['unit, simulated segment, sockets', []],
   ['network-namespace lab (root)', ['-c', 'vitest.lab.config.ts']],
   ['IPVS kernel in a qemu VM (root)', ['-c', 'vitest.vm.config.ts']],
+  ['packaging: the .deb on a bare Debian root, man pages, unit, completion, alert rules', ['-c', 'vitest.pkg.config.ts']],
 ];
 for (const [name, extra] of suites) {
   console.log(`\n== vitest: ${name}`);

@@ -63,6 +63,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const director = new Director({ config, io, log, makeWaker: (fire) => new TimerfdWaker(fire), noIpvs: opts.noIpvs ?? false });
   const socketPath = opts.socket ?? config.global.controlSocket;
   // One reload at a time; a failed validation keeps the running config untouched.
+  let running = config; // the configuration in force, for the metrics
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ applied: false, errors: [] });
   const reload = (): Promise<ReloadOutcome> => {
     reloading = reloading.then(async () => {
@@ -79,6 +80,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       }
       try {
         const plan = await director.reload(next.config);
+        running = next.config;
         return { applied: true, errors: [], warnings: next.warnings.map(formatIssue), plan };
       } catch (e) {
         log.error({ err: (e as Error).message }, 'reload refused; keeping the running configuration');
@@ -112,7 +114,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   let metricsServer: import('node:http').Server | null = null;
   if (config.global.metricsListen) {
     const { metricsRegistry, serveMetrics } = await import('./daemon/metrics.js');
-    metricsServer = await serveMetrics(metricsRegistry(director), config.global.metricsListen);
+    metricsServer = await serveMetrics(metricsRegistry(director, () => running), config.global.metricsListen);
     log.info({ listen: config.global.metricsListen }, 'metrics on /metrics');
   }
   log.info({ config: opts.file, socket: socketPath, instances: Object.keys(config.instances) }, 'vrrpd running');

@@ -1,13 +1,33 @@
-// Prometheus /metrics (prom-client): state, priority, transitions, adverts, drops, GARPs, loop lag, timer lateness.
+// Prometheus /metrics (prom-client): state, priority, transitions, adverts, drops, GARPs, loop lag, timer lateness, real-server health.
 import { createServer, type Server } from 'node:http';
 import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Director } from './director.js';
+import type { Config } from '../config/schema.js';
+import type { StatusReport } from './status.js';
 import { DROP_REASONS } from '../protocol/drop.js';
+import { canonicalAddress } from '../protocol/addr.js';
+import { skewTimeMs } from '../engine/timers.js';
+import { liveWeight } from '../ipvs/quorum.js';
+
+/** Per virtual server: healthy and failed real servers, the live weight and the quorum it needs (keepalived's rules). */
+export function serviceHealth(virtualServers: Config['virtualServers'], checks: NonNullable<StatusReport['ipvs']>['checks'] = []):
+  { service: string; healthy: number; failed: number; liveWeight: number; quorum: number }[] {
+  const failing = new Set(checks.filter((c) => !c.healthy).map((c) => `${c.service}\t${c.address}\t${c.port}`));
+  const healthy = (service: string, rs: { address: string; port: number }) =>
+    !failing.has(`${service}\t${canonicalAddress(rs.address) ?? rs.address}\t${rs.port}`);
+  return Object.entries(virtualServers).map(([service, vs]) => {
+    const ok = vs.realServers.filter((rs) => healthy(service, rs)).length;
+    return { service, healthy: ok, failed: vs.realServers.length - ok, liveWeight: liveWeight(service, vs, healthy), quorum: vs.quorum };
+  });
+}
 
 const STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT'] as const;
 
-/** Builds a registry whose values are read from the director at scrape time (no second bookkeeping). */
-export function metricsRegistry(director: Director): Registry {
+/**
+ * Builds a registry whose values are read from the director at scrape time (no second bookkeeping).
+ * config: the running configuration (it changes on reload), for the real-server and quorum gauges.
+ */
+export function metricsRegistry(director: Director, config?: () => Config): Registry {
   const reg = new Registry();
   collectDefaultMetrics({ register: reg, prefix: 'vrrpd_process_' });
   const status = () => director.status();
@@ -22,6 +42,49 @@ export function metricsRegistry(director: Director): Registry {
     name: 'vrrpd_instance_priority', help: 'Effective priority (configured plus tracking)', labelNames: ['instance'], registers: [reg],
     collect() { this.reset(); for (const i of status().instances) this.set({ instance: i.name }, i.effectivePriority); },
   });
+  // Per VRID, with the VRRP instance in vrrp_instance: Prometheus renames a target's own "instance" label, and the
+  // alert rules (conf/vrrpd.rules.yml) sum this over the directors of a pair: 0 = no MASTER, 2 = split brain.
+  new Gauge({
+    name: 'vrrpd_master', help: '1 while this director is MASTER of the VRID on the link', labelNames: ['vrrp_instance', 'vrid', 'family', 'interface'], registers: [reg],
+    collect() {
+      this.reset();
+      for (const i of status().instances) {
+        const family = i.primaryAddress.includes(':') ? 'ipv6' : 'ipv4';
+        this.set({ vrrp_instance: i.name, vrid: String(i.vrid), family, interface: i.interface }, i.state === 'MASTER' ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'vrrpd_skew_time_seconds', help: 'Skew_Time of the instance (RFC 3768/5798 §6.1): the margin a late timer eats into', labelNames: ['instance'], registers: [reg],
+    collect() {
+      this.reset();
+      for (const i of status().instances) {
+        const cs = Math.round((i.masterAdverIntervalMs || i.advertIntervalMs) / 10);
+        this.set({ instance: i.name }, skewTimeMs(i.version === 3 ? 3 : 2, i.effectivePriority, cs) / 1000);
+      }
+    },
+  });
+  if (config) {
+    const health = () => serviceHealth(config().virtualServers, status().ipvs?.checks);
+    new Gauge({
+      name: 'vrrpd_real_servers', help: 'Real servers of each virtual server by health-check state', labelNames: ['service', 'state'], registers: [reg],
+      collect() {
+        this.reset();
+        for (const h of health()) {
+          this.set({ service: h.service, state: 'healthy' }, h.healthy);
+          this.set({ service: h.service, state: 'failed' }, h.failed);
+        }
+      },
+    });
+    new Gauge({
+      name: 'vrrpd_service_live_weight', help: 'Sum of the weights of the healthy real servers (compared with quorum)', labelNames: ['service'], registers: [reg],
+      collect() { this.reset(); for (const h of health()) this.set({ service: h.service }, h.liveWeight); },
+    });
+    new Gauge({
+      name: 'vrrpd_service_quorum', help: 'The live weight the virtual server needs (quorum)', labelNames: ['service'], registers: [reg],
+      collect() { this.reset(); for (const h of health()) this.set({ service: h.service }, h.quorum); },
+    });
+  }
   // Counters exposed as gauges set at scrape time from the engine's own counters (monotonic per run).
   const counter = (name: string, help: string, key: string) => new Gauge({
     name, help, labelNames: ['instance'], registers: [reg],

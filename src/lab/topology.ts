@@ -101,6 +101,8 @@ export interface LabOptions {
   log?: (msg: string) => void;
   /** Grace between SIGTERM and SIGKILL in destroy(). */
   killGraceMs?: number;
+  /** The vrrpd command as an argv prefix (default: this Node and dist/cli.js); e.g. an installed package in a chroot. */
+  vrrpd?: readonly string[];
   /**
    * Also build the inside network (INSIDE): namespace <p>-real, bridge br1 in sw, eth2 on both directors,
    * forwarding on in the directors, the client routing INSIDE's /24 via VIP, the real server via INSIDE_GW_VIP.
@@ -202,6 +204,8 @@ export class Lab {
   }
 
   ns(node: NodeName): string { return `${this.prefix}-${node}`; }
+  /** The argv prefix that runs vrrpd (LabOptions.vrrpd). */
+  get vrrpd(): readonly string[] { return this.opts.vrrpd ?? [process.execPath, CLI]; }
   socketPath(node: DirectorName): string { return join(this.dir, `${node}.sock`); }
   get destroyed(): boolean { return this.destroying !== null; }
 
@@ -277,9 +281,9 @@ export class Lab {
     return p;
   }
 
-  /** The vrrpd command (node dist/cli.js ...) inside a node's namespace, against that node's control socket. */
+  /** The vrrpd command (node dist/cli.js ..., or LabOptions.vrrpd) inside a node's namespace, against that node's control socket. */
   cli(node: DirectorName, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.exec(node, [process.execPath, CLI, ...args, '--socket', this.socketPath(node)], { check: false, timeoutMs: 20_000, ...opts });
+    return this.exec(node, [...this.vrrpd, ...args, '--socket', this.socketPath(node)], { check: false, timeoutMs: 20_000, ...opts });
   }
 
   /** Administratively down an interface inside that namespace (a tracked eth0 → FAULT). */
@@ -302,7 +306,7 @@ export class Lab {
   async startDirector(node: DirectorName, configPath: string, o: { logLevel?: string; waitReady?: boolean; timeoutMs?: number; args?: string[] } = {}): Promise<LabProcess> {
     const old = this.directors.get(node);
     if (old?.running) throw new Error(`a vrrpd is already running in ${node}`);
-    const p = this.spawnIn(node, [process.execPath, CLI, 'run', '-f', configPath, '--socket', this.socketPath(node), '--log-level', o.logLevel ?? 'info', ...(o.args ?? [])], `vrrpd@${node}`);
+    const p = this.spawnIn(node, [...this.vrrpd, 'run', '-f', configPath, '--socket', this.socketPath(node), '--log-level', o.logLevel ?? 'info', ...(o.args ?? [])], `vrrpd@${node}`);
     this.directors.set(node, p);
     if (o.waitReady !== false) {
       await waitFor(async () => {

@@ -203,6 +203,10 @@ describe('metrics', () => {
     expect(body).toMatch(/vrrpd_drops_total\{reason="bad-checksum"\} 0/);
     expect(body).toMatch(/vrrpd_timer_lateness_seconds\{which="max"\}/);
     expect(body).toMatch(/vrrpd_event_loop_lag_seconds\{quantile="0.99"\}/);
+    // Per VRID for the alert rules; Skew_Time of v3 at 10 ms and priority 100: (256 - 100) * 10 / 256 ms.
+    expect(body).toMatch(/vrrpd_master\{vrrp_instance="vi_1",vrid="1",family="ipv4",interface="eth1"\} 1/);
+    expect(body).toContain(`vrrpd_skew_time_seconds{instance="vi_1"} ${(156 * 10) / 256 / 1000}`);
+    expect(body).not.toContain('vrrpd_real_servers'); // without the config getter
   });
 });
 
