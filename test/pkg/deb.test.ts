@@ -157,7 +157,7 @@ exec unshare --mount --propagation private sh -c '
       await expectSoleHolder(lab, 'lvs1');
       const pid = lab.directors.get('lvs1')!.pid!;
       expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe('/usr/lib/vrrpd/node');
-      expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^CapBnd:\s+0+3001$/m); // CAP_CHOWN | CAP_NET_ADMIN | CAP_NET_RAW
+      expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^CapBnd:\s+0+803001$/m); // CAP_SYS_NICE | CAP_CHOWN | CAP_NET_ADMIN | CAP_NET_RAW
       const t = performance.now();
       const exited = await lab.directors.get('lvs1')!.stop(3000);
       expect(exited.code).toBe(0);
