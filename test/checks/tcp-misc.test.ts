@@ -74,7 +74,9 @@ describe('MISC_CHECK', () => {
   it('exit 0: healthy, run every delayLoop counted from the start of a run (keepalived)', async () => {
     const runs = join(dir, 'runs');
     writeFileSync(runs, '');
-    const c = checks(0, { type: 'misc', script: `sh -c "date +%s%N >> ${runs}; sleep 0.2"`, timeout: '2s' }, '300ms');
+    const ends = join(dir, 'ends');
+    writeFileSync(ends, '');
+    const c = checks(0, { type: 'misc', script: `sh -c "date +%s%N >> ${runs}; sleep 0.2; date +%s%N >> ${ends}"`, timeout: '2s' }, '300ms');
     await clock.until(() => readFileSync(runs, 'utf8').trim().split('\n').length >= 3, 4000, '3 runs');
     expect(c.healthy()).toBe(true);
     expect(c.st()).toMatchObject({ check: 'misc', lastError: null });
@@ -82,10 +84,16 @@ describe('MISC_CHECK', () => {
     const lines = readFileSync(runs, 'utf8').trim().split('\n').length;
     expect(clock.fired.length).toBeGreaterThanOrEqual(lines);
     const t = clock.fired.slice(0, lines);
+    // How long each run took (real time; the clock never skips while a run is in flight).
+    const ms = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((x) => Number(x) / 1e6);
+    const [starts, stops] = [ms(runs), ms(ends)];
     for (let i = 1; i < t.length; i++) {
-      // from the start: ~300 ms apart (from the end it would be ~500 ms)
+      // from the start: delayLoop (300 ms) apart, or the run's length when it ran longer (never two at once);
+      // counted from the end it would be the run's length + 300 ms
+      const took = (stops[i - 1] ?? Infinity) - starts[i - 1]!;
       expect(t[i]! - t[i - 1]!).toBeGreaterThanOrEqual(280);
-      expect(t[i]! - t[i - 1]!).toBeLessThan(460);
+      expect(t[i]! - t[i - 1]!).toBeLessThan(Math.max(300, took) + 100);
+      expect(t[i]! - t[i - 1]!).toBeLessThan(took + 300 - 20);
     }
   });
 
