@@ -75,7 +75,7 @@ export class Director {
       () => new Map(this.runners.map((r) => [r.name, r.inst.state.state])), timed);
     this.executor = new Executor({
       log: this.log, now: this.now, vipOps: this.vipOps,
-      channel: (r) => this.channels.of(r),
+      targets: (r) => this.channels.targets(r),
       syncServices: () => this.services.sync(),
       feed: (r, ev) => { if (this.runners.includes(r)) this.feed(r, ev); },
       countDrop: (reason, fields) => this.countDrop(reason, fields),
@@ -155,6 +155,7 @@ export class Director {
       applyLive(r, b, this.executor, this.vipOps, this.now());
       this.applyLinkState(r);
     }
+    await this.channels.closeUnused(this.runners); // sockets of extra paths a live change dropped
     await removeStaleVips(fresh, addrs, io, this.log);
     await this.trackers.sync(next);
     this.opts.config = next;
@@ -191,9 +192,9 @@ export class Director {
     const d = decodeAdvert(rx.payload, { family: rx.family, src: rx.src, dst: rx.dst, ttl: rx.ttl });
     const src = rx.src.length === 4 || rx.src.length === 16 ? bytesToAddress(rx.src) : '?';
     if (!d.ok) return this.countDrop(d.reason, { src, detail: d.detail });
-    const r = this.runners.find((x) => x.ifindex === rx.ifindex && x.family === rx.family && x.settings.vrid === d.advert.vrid);
-    if (!r) return this.countDrop('vrid-not-configured', { src, vrid: d.advert.vrid });
-    this.feed(r, { type: 'advert', advert: d.advert, src, ttl: rx.ttl, unicast: !isMulticast(rx.dst) }, now);
+    const to = this.channels.route(this.runners, rx, d.advert.vrid, src); // an extra path's too (instance extraPaths)
+    if ('drop' in to) return this.countDrop(to.drop, { src, vrid: d.advert.vrid, detail: to.detail });
+    this.feed(to.runner, { type: 'advert', advert: d.advert, src, ttl: rx.ttl, unicast: !isMulticast(rx.dst), ...('local' in to ? { local: to.local } : {}) }, now);
   }
 
   private onTimer(now: number): void {
@@ -280,8 +281,7 @@ export class Director {
     if (this.stopping) return;
     const { at, who } = this.vrrpDeadline();
     this.scheduler.arm(earliest(at, this.trackers.nextDeadline(), this.services.nextDeadline()));
-    const ch = who ? this.channels.of(who) : undefined;
-    this.preparer.prepare(who, at, ch, (x, a, dst) => this.executor.advertPayload(x, a, dst));
+    this.preparer.prepare(who, at, who ? this.channels.targets(who) : [], (x, a, t) => this.executor.advertPayload(x, a, t.dst, t.src));
   }
 
   private countDrop(reason: DropReason, fields: Record<string, unknown>): void {

@@ -1,7 +1,7 @@
 // The next timer's outcome, computed ahead: step() is pure, so its adverts can be built before the deadline.
 import { step, type StepResult } from '../engine/instance.js';
 import type { Action, InstanceState } from '../engine/types.js';
-import type { VrrpChannel } from '../net/ports.js';
+import type { AdvertTarget } from './channels.js';
 import type { Runner } from './runner.js';
 
 interface Prepared {
@@ -24,8 +24,8 @@ interface Prepared {
 export class TickPreparer {
   private prepared: Prepared | null = null;
 
-  prepare(r: Runner | null, deadline: number | null, ch: VrrpChannel | undefined,
-    payload: (r: Runner, a: Extract<Action, { type: 'sendAdvert' }>, dst: string) => Uint8Array): void {
+  prepare(r: Runner | null, deadline: number | null, targets: readonly AdvertTarget[],
+    payload: (r: Runner, a: Extract<Action, { type: 'sendAdvert' }>, t: AdvertTarget) => Uint8Array): void {
     const p = this.prepared;
     if (r === null || deadline === null) {
       this.prepared = null;
@@ -37,9 +37,9 @@ export class TickPreparer {
     let ipId = r.ipId;
     try {
       for (const a of result.actions) {
-        if (a.type !== 'sendAdvert' || !ch) continue;
+        if (a.type !== 'sendAdvert' || !targets.length) continue;
         ipId = (ipId % 0xffff) + 1; // as Executor.sendAdvert: per instance, from 1, never 0
-        for (const dst of r.advertDsts) sends.push(ch.prepare(payload(r, a, dst), r.engineCfg.primaryAddress, dst, ipId));
+        for (const t of targets) sends.push(t.ch.prepare(payload(r, a, t), t.src, t.dst, ipId));
       }
     } catch {
       this.prepared = null; // the normal path will meet (and log) the same error
