@@ -219,7 +219,13 @@ export function parseConfig(text: string, file: string, opts: ParseOptions = {})
     errors.push({ file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
   }
   if (errors.length) return { ok: false, errors };
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // Unresolved aliases and alias expansion beyond yaml's maxAliasCount throw here (found by fuzzing).
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    return { ok: false, errors: [{ file, line: 1, col: 1, path: '', message: `YAML: ${(e as Error).message.split('\n')[0]}` }] };
+  }
   const warnings: ConfigIssue[] = [];
   const included = raw && typeof raw === 'object' && !Array.isArray(raw) ? expandIncludes(raw as Record<string, unknown>, file, errors, warnings) : new Map<string, Map<string, Pos>>();
   const where = (path: Path, unknown?: string) => {
