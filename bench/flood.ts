@@ -28,7 +28,7 @@ async function daemonCpuNs(lab: Lab, node: DirectorName): Promise<number> {
   const r = await run('ip', ['netns', 'pids', lab.ns(node)], { check: false, timeoutMs: 5000 });
   let ns = 0;
   for (const pid of r.stdout.split(/\s+/).filter(Boolean).map(Number)) {
-    let comm = '';
+    let comm: string;
     try { comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { continue; }
     if (comm !== 'node' && comm !== 'keepalived') continue;
     try {
