@@ -12,6 +12,8 @@ export interface ModeSpec {
   name: string;
   version: 2 | 3;
   intervalMs: number;
+  /** The VRRP interface: eth1 (the crossover, default) or eth0 (the switch, where a third host can reach it). */
+  iface?: 'eth0' | 'eth1';
 }
 
 export const PRIORITY: Record<DirectorName, number> = { lvs1: 100, lvs2: 90 };
@@ -67,7 +69,7 @@ export function vrrpdConfig(node: DirectorName, mode: ModeSpec): string {
     global: { routerId: node.toUpperCase() },
     instances: {
       vi_100: {
-        interface: 'eth1',
+        interface: mode.iface ?? 'eth1',
         vrid: VRID,
         version: mode.version,
         priority: PRIORITY[node],
@@ -156,7 +158,7 @@ global_defs {
 
 vrrp_instance VI_1 {
     state BACKUP
-    interface eth1
+    interface ${mode.iface ?? 'eth1'}
     virtual_router_id ${VRID}
     priority ${PRIORITY[node]}
     advert_int ${adv}

@@ -40,6 +40,8 @@ export interface ParseOptions {
 
 const INCLUDES = new Set(['include', 'includer', 'includem', 'includew', 'includeb', 'includea']);
 const MAX_DEPTH = 16;
+/** A line after $NAME substitution: far beyond any real configuration. */
+const MAX_SUBSTITUTED = 1 << 20;
 
 interface Ctx {
   opts: ParseOptions;
@@ -91,6 +93,7 @@ interface Frame { owner: Statement | null; items: Statement[] }
 
 /** Lines one statement source may produce (macros: multi-line parameters, ~SEQ/~LST) before it is refused. */
 const MAX_GENERATED = 100_000;
+const MAX_GENERATED_CHARS = 4 << 20;
 
 interface Line { text: string; lineNo: number }
 
@@ -102,10 +105,13 @@ function parseText(ctx: Ctx, text: string, file: string): Statement[] {
   // A stack: the next line to read is the last element.
   const queue: Line[] = lines.map((t, i) => ({ text: t, lineNo: i + 1 })).reverse();
   let generated = 0;
+  let generatedChars = 0;
   const push = (produced: Line[], at: Pos): boolean => {
     generated += produced.length;
-    if (generated > MAX_GENERATED) {
-      diag(ctx, at, '$', 'error', `macros expand to more than ${MAX_GENERATED} lines: refused`);
+    for (const p of produced) generatedChars += p.text.length;
+    // Lines and characters: a parameter whose value names itself grows each line it expands to (found by fuzzing).
+    if (generated > MAX_GENERATED || generatedChars > MAX_GENERATED_CHARS) {
+      diag(ctx, at, '$', 'error', `macros expand to more than ${generated > MAX_GENERATED ? `${MAX_GENERATED} lines` : `${MAX_GENERATED_CHARS} characters`}: refused`);
       queue.length = 0;
       return false;
     }
@@ -310,6 +316,11 @@ function substitute(ctx: Ctx, line: string, file: string, at: Pos): string {
       const v = ctx.params.get(name) ?? (name.startsWith('_') ? builtin(name, (arg ?? '').trim()) : undefined);
       return v ?? whole;
     });
+    // A parameter that refers to itself more than once doubles the line each round (found by fuzzing).
+    if (next.length > MAX_SUBSTITUTED) {
+      diag(ctx, at, '$', 'error', `parameter substitution makes a line longer than ${MAX_SUBSTITUTED} characters (a parameter refers to itself)`);
+      return line;
+    }
     // A multi-line value: its lines are read one by one (a definition in it applies to the lines after it).
     if (next === out || next.includes('\n')) return next;
     out = next;
@@ -344,10 +355,11 @@ function tokenize(ctx: Ctx, line: string, at: Pos): Token[] {
     if (/\s/.test(c)) {
       if (cur) out.push(cur);
       cur = null;
-    } else if ((c === '{' && cur?.text.endsWith('$')) || (c === '}' && inParam)) {
+    } else if (cur && ((c === '{' && cur.text.endsWith('$')) || (c === '}' && inParam))) {
       inParam = c === '{';
-      cur!.text += c;
+      cur.text += c;
     } else if (c === '{' || c === '}') {
+      inParam = false; // "${NAME }": the space ended the word (found by fuzzing: the brace had no word to join)
       if (cur) out.push(cur);
       cur = null;
       out.push({ text: c, col: i + 1, quoted: false });

@@ -146,6 +146,13 @@ function crossChecks(cfg: Config): { path: Path; message: string; warning?: bool
       if (familyOfText(p) !== fam) out.push({ path: at('unicastPeers', i), message: `IPv${familyOfText(p)} peer for an IPv${fam} instance` });
       if (inst.sourceAddress && p === inst.sourceAddress) out.push({ path: at('unicastPeers', i), message: 'a peer cannot be our own source address' });
     });
+    inst.extraPaths.forEach((x, i) => {
+      if (familyOfText(x.peer) !== fam) out.push({ path: at('extraPaths', i, 'peer'), message: `IPv${familyOfText(x.peer)} peer for an IPv${fam} instance` });
+      if (x.sourceAddress && familyOfText(x.sourceAddress) !== fam) out.push({ path: at('extraPaths', i, 'sourceAddress'), message: `IPv${familyOfText(x.sourceAddress)} source for an IPv${fam} instance` });
+      if (x.sourceAddress && x.sourceAddress === x.peer) out.push({ path: at('extraPaths', i, 'peer'), message: 'a peer cannot be our own source address' });
+      if (x.interface === inst.interface) out.push({ path: at('extraPaths', i, 'interface'), message: `${x.interface} is the instance's own interface: an extra path needs another link` });
+      else if (inst.extraPaths.findIndex((y) => y.interface === x.interface) !== i) out.push({ path: at('extraPaths', i, 'interface'), message: `a second extra path on ${x.interface}` });
+    });
     inst.trackScripts.forEach((t, i) => {
       if (!(t.name in cfg.trackScripts)) out.push({ path: at('trackScripts', i), message: `no track script "${t.name}" under trackScripts` });
     });
@@ -157,6 +164,15 @@ function crossChecks(cfg: Config): { path: Path; message: string; warning?: bool
     const prev = seenVrid.get(vkey);
     if (prev !== undefined) out.push({ path: at('vrid'), message: `VRID ${inst.vrid} on ${inst.interface} (IPv${fam}) is already used by instance "${prev}"` });
     seenVrid.set(vkey, name);
+  }
+  // An extra path's adverts arrive on its interface: its VRID there must name one instance only.
+  for (const [name, inst] of Object.entries(cfg.instances)) {
+    inst.extraPaths.forEach((x, i) => {
+      const vkey = `${x.interface}/${instanceFamily(inst)}/${inst.vrid}`;
+      const prev = seenVrid.get(vkey);
+      if (prev !== undefined && prev !== name) out.push({ path: ['instances', name, 'extraPaths', i, 'interface'], message: `VRID ${inst.vrid} on ${x.interface} (IPv${instanceFamily(inst)}) is already used by instance "${prev}"` });
+      seenVrid.set(vkey, name);
+    });
   }
   for (const [name, vs] of Object.entries(cfg.virtualServers)) {
     const at = (...p: Path): Path => ['virtualServers', name, ...p];
@@ -203,7 +219,13 @@ export function parseConfig(text: string, file: string, opts: ParseOptions = {})
     errors.push({ file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
   }
   if (errors.length) return { ok: false, errors };
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // Unresolved aliases and alias expansion beyond yaml's maxAliasCount throw here (found by fuzzing).
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    return { ok: false, errors: [{ file, line: 1, col: 1, path: '', message: `YAML: ${(e as Error).message.split('\n')[0]}` }] };
+  }
   const warnings: ConfigIssue[] = [];
   const included = raw && typeof raw === 'object' && !Array.isArray(raw) ? expandIncludes(raw as Record<string, unknown>, file, errors, warnings) : new Map<string, Map<string, Pos>>();
   const where = (path: Path, unknown?: string) => {

@@ -133,6 +133,19 @@ export const instanceSchema = z.strictObject({
   sourceAddress: ipAddress.optional(),
   /** Unicast to these peers instead of multicast. */
   unicastPeers: z.array(ipAddress).default([]),
+  /**
+   * Redundant advert paths (a vrrpd-to-vrrpd feature, off by default): every advert is also sent unicast
+   * to `peer` over `interface`, and an advert from that peer on that link counts as one on the primary
+   * interface, so only the silence of every path is a dead master. The primary interface's own carrier
+   * loss FAULTs the instance only while every extra path's link is down too.
+   */
+  extraPaths: z.array(z.strictObject({
+    interface: ifname,
+    /** The peer director's address on that link. */
+    peer: ipAddress,
+    /** Our source on that link; default: the interface's primary address. */
+    sourceAddress: ipAddress.optional(),
+  })).default([]),
   /** VRRPv3 IPv4 checksum form we send: with the pseudo-header (keepalived/FRR) or without (RFC 9568). */
   checksum: z.enum(['pseudo-header', 'no-pseudo-header']).default('pseudo-header'),
   vips: z.array(vip).default([]),

@@ -33,3 +33,24 @@ export type Request = z.infer<typeof requestSchema>;
 export type Reply = { id?: string | number; ok: true; result: unknown } | { id?: string | number; ok: false; error: string };
 
 export { DEFAULT_SOCKET, MAX_LINE } from './defaults.js';
+
+/**
+ * One request line as the server reads it: the request, or the error reply. Never throws (any text,
+ * any JSON): the control socket's whole input handling before a command runs.
+ */
+export function decodeRequestLine(line: string): { ok: true; id: string | number | undefined; request: Request } | { ok: false; reply: Reply } {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { ok: false, reply: { ok: false, error: 'malformed JSON' } };
+  }
+  const parsed = requestSchema.safeParse(json);
+  const raw = typeof json === 'object' && json && 'id' in json ? (json as { id?: unknown }).id : undefined;
+  const id = typeof raw === 'string' || typeof raw === 'number' ? raw : undefined;
+  if (!parsed.success) {
+    const msg = parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ');
+    return { ok: false, reply: { id, ok: false, error: `bad request: ${msg}` } };
+  }
+  return { ok: true, id, request: parsed.data };
+}

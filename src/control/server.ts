@@ -2,7 +2,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, chown, mkdir, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MAX_LINE, requestSchema, type Reply, type Request } from './protocol.js';
+import { MAX_LINE, decodeRequestLine, type Reply, type Request } from './protocol.js';
 
 export type Handler = (req: Request) => Promise<unknown>;
 
@@ -54,20 +54,11 @@ export class ControlServer {
   }
 
   private async onLine(sock: Socket, line: string): Promise<void> {
-    let json: unknown;
+    const d = decodeRequestLine(line);
+    if (!d.ok) return this.reply(sock, d.reply);
+    const { id } = d;
     try {
-      json = JSON.parse(line);
-    } catch {
-      return this.reply(sock, { ok: false, error: 'malformed JSON' });
-    }
-    const parsed = requestSchema.safeParse(json);
-    const id = typeof json === 'object' && json && 'id' in json ? (json as { id?: string | number }).id : undefined;
-    if (!parsed.success) {
-      const msg = parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ');
-      return this.reply(sock, { id, ok: false, error: `bad request: ${msg}` });
-    }
-    try {
-      const result = await this.handle(parsed.data);
+      const result = await this.handle(d.request);
       this.reply(sock, { id, ok: true, result });
     } catch (e) {
       this.reply(sock, { id, ok: false, error: (e as Error).message });

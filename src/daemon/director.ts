@@ -88,7 +88,7 @@ export class Director {
       () => new Map(this.runners.map((r) => [r.name, r.inst.state.state])), timed);
     this.executor = new Executor({
       log: this.log, now: this.now, vipOps: this.vipOps,
-      channel: (r) => this.channels.of(r),
+      targets: (r) => this.channels.targets(r),
       syncServices: () => this.services.sync(),
       feed: (r, ev) => { if (this.runners.includes(r)) this.feed(r, ev); },
       countDrop: (reason, fields) => this.countDrop(reason, fields),
@@ -132,7 +132,7 @@ export class Director {
     this.channels.open(r);
     // The code is shared: warm it fully once per family and version; other instances fill their advert cache.
     const kind = `${r.family}/${r.settings.version}`;
-    warmUp(r, this.channels.of(r), this.now(), (x, a, dst) => this.executor.advertPayload(x, a, dst), this.warmed.has(kind) ? 1 : undefined);
+    warmUp(r, this.channels.targets(r), this.now(), (x, a, t) => this.executor.advertPayload(x, a, t.dst, t.src), this.warmed.has(kind) ? 1 : undefined);
     this.warmed.add(kind);
     if (r.noSource) this.feed(r, { type: 'fault', source: `no IPv${r.family} source address on ${r.settings.interface}`, active: true }, this.now(), false);
     const ipvsFault = this.services.fault(this.opts.config, r.name);
@@ -175,6 +175,7 @@ export class Director {
       applyLive(r, b, this.executor, this.vipOps, this.now());
       this.applyLinkState(r);
     }
+    await this.channels.closeUnused(this.runners); // sockets of extra paths a live change dropped
     await removeStaleVips(fresh, addrs, io, this.log);
     await this.trackers.sync(next);
     this.opts.config = next;
@@ -213,9 +214,9 @@ export class Director {
     const d = decodeAdvert(rx.payload, { family: rx.family, src: rx.src, dst: rx.dst, ttl: rx.ttl });
     const src = rx.src.length === 4 || rx.src.length === 16 ? bytesToAddress(rx.src) : '?';
     if (!d.ok) return this.countDrop(d.reason, { src, detail: d.detail });
-    const r = this.runners.find((x) => x.ifindex === rx.ifindex && x.family === rx.family && x.settings.vrid === d.advert.vrid);
-    if (!r) return this.countDrop('vrid-not-configured', { src, vrid: d.advert.vrid });
-    this.feed(r, { type: 'advert', advert: d.advert, src, ttl: rx.ttl, unicast: !isMulticast(rx.dst) }, now);
+    const to = this.channels.route(this.runners, rx, d.advert.vrid, src); // an extra path's too (instance extraPaths)
+    if ('drop' in to) return this.countDrop(to.drop, { src, vrid: d.advert.vrid, detail: to.detail });
+    this.feed(to.runner, { type: 'advert', advert: d.advert, src, ttl: rx.ttl, unicast: !isMulticast(rx.dst), ...('local' in to ? { local: to.local } : {}) }, now);
   }
 
   private onTimer(now: number): void {
@@ -309,10 +310,10 @@ export class Director {
     // waking PREPARE_LEAD_MS before it, or each advert would cost a second engine step and header.
     if (who !== null && at !== null && (who.inst.state.state === 'MASTER' || at - this.now() <= PREPARE_LEAD_MS)) {
       this.scheduler.arm(earliest(at, others));
-      this.preparer.prepare(who, at, this.channels.of(who), (x, a, dst) => this.executor.advertPayload(x, a, dst));
+      this.preparer.prepare(who, at, this.channels.targets(who), (x, a, t) => this.executor.advertPayload(x, a, t.dst, t.src));
     } else {
       this.scheduler.arm(earliest(at === null ? null : at - PREPARE_LEAD_MS, others));
-      this.preparer.prepare(null, null, undefined, (x, a, dst) => this.executor.advertPayload(x, a, dst));
+      this.preparer.prepare(null, null, [], (x, a, t) => this.executor.advertPayload(x, a, t.dst, t.src));
     }
   }
 

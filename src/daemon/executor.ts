@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Action, EngineEvent } from '../engine/types.js';
 import { encodeAdvert } from '../protocol/advert.js';
 import type { DropReason } from '../protocol/drop.js';
-import type { VrrpChannel } from '../net/ports.js';
+import type { AdvertTarget } from './channels.js';
 import type { Runner, YieldResult } from './runner.js';
 import type { VipOps } from './vips.js';
 
@@ -13,8 +13,8 @@ type SendAdvert = Extract<Action, { type: 'sendAdvert' }>;
 export interface ExecutorHost {
   readonly log: Logger;
   now(): number;
-  /** The VRRP socket of a runner's interface and family. */
-  channel(r: Runner): VrrpChannel | undefined;
+  /** Where a runner's adverts leave (its interface's destinations, then its extra paths). */
+  targets(r: Runner): AdvertTarget[];
   readonly vipOps: VipOps;
   /** Bring IPVS in line with every instance's state; null when IPVS is not in use. */
   syncServices(): Promise<void> | null;
@@ -37,6 +37,8 @@ export class Executor {
   /** Transitions by instance, from, to, reason (tab-joined), for metrics. */
   readonly transitions = new Map<string, number>();
   private tick: TickTiming | null = null;
+  /** instance/src/dst whose last send failed: logged at error once, then at debug until one succeeds. */
+  private readonly failing = new Set<string>();
 
   constructor(private readonly host: ExecutorHost) {}
 
@@ -134,15 +136,15 @@ export class Executor {
   }
 
   /** An advert depends only on the settings, the priority, the interval and the destination: built once. */
-  advertPayload(r: Runner, a: SendAdvert, dst: string): Uint8Array {
-    const key = `${a.priority}/${a.intervalCs}/${dst}`;
+  advertPayload(r: Runner, a: SendAdvert, dst: string, src = r.engineCfg.primaryAddress): Uint8Array {
+    const key = `${a.priority}/${a.intervalCs}/${src}/${dst}`;
     let payload = r.adverts.get(key);
     if (!payload) {
       const s = r.settings;
       payload = encodeAdvert({
         version: s.version, family: r.family, vrid: s.vrid, priority: a.priority, intervalCs: a.intervalCs,
         addresses: s.vips.map((v) => v.address), authType: s.auth?.type === 'pass' ? 1 : 0,
-        authPassword: s.auth?.password ?? '', checksumForm: s.checksum, src: r.engineCfg.primaryAddress, dst,
+        authPassword: s.auth?.password ?? '', checksumForm: s.checksum, src, dst,
       });
       r.adverts.set(key, payload);
     }
@@ -150,14 +152,19 @@ export class Executor {
   }
 
   private sendAdvert(r: Runner, a: SendAdvert): void {
-    const ch = this.host.channel(r);
-    if (!ch) return;
+    const targets = this.host.targets(r);
+    if (!targets.length) return;
     r.ipId = (r.ipId % 0xffff) + 1; // keepalived: per instance, from 1, never 0 (the kernel would fill it in)
-    for (const dst of r.advertDsts) {
+    for (const t of targets) {
+      const key = `${r.name}/${t.src}/${t.dst}`;
       try {
-        ch.send(this.advertPayload(r, a, dst), r.engineCfg.primaryAddress, dst, r.ipId);
+        t.ch.send(this.advertPayload(r, a, t.dst, t.src), t.src, t.dst, r.ipId);
+        if (this.failing.delete(key)) this.host.log.info({ instance: r.name, dst: t.dst }, 'adverts leave again');
       } catch (e) {
-        this.host.log.error({ instance: r.name, err: (e as Error).message, dst }, 'advert send failed');
+        // Once at error per outage (a cut path fails every interval while another path carries the pair).
+        const first = !this.failing.has(key);
+        this.failing.add(key);
+        this.host.log[first ? 'error' : 'debug']({ instance: r.name, err: (e as Error).message, dst: t.dst }, 'advert send failed');
       }
     }
   }

@@ -35,6 +35,7 @@ export function applyLive(r: Runner, b: Runner, exec: Executor, vipOps: VipOps, 
   r.adverts.clear();
   r.engineCfg = { ...b.engineCfg, primaryAddress: r.engineCfg.primaryAddress };
   r.advertDsts = b.advertDsts;
+  r.paths = b.paths;
   r.vips = b.vips;
   if (r.inst.state.vipsHeld && (gone.length || added.length)) {
     exec.track(r, vipOps.setList(r, gone, false));

@@ -6,6 +6,7 @@ import type { InstanceSettings, Vip } from '../config/schema.js';
 import { instanceFamily } from '../config/load.js';
 import { advertDestinations, toEngineConfig, type EngineOptions } from '../config/engine-config.js';
 import type { Addr, Link } from '../net/ports.js';
+import { canonicalAddress } from '../protocol/addr.js';
 import { Notifier } from './notify.js';
 
 /** The outcome of `vrrpd yield` for one instance (a control-socket reply). */
@@ -24,6 +25,15 @@ export interface VipPlace {
   mac: string | null;
 }
 
+/** A redundant advert path (InstanceSettings.extraPaths), resolved: adverts go unicast to `peer` from `src`. */
+export interface AdvertPath {
+  interface: string;
+  ifindex: number;
+  peer: string;
+  /** Our address on that link; null when it has none (nothing is sent there, adverts are still accepted). */
+  src: string | null;
+}
+
 /**
  * One configured instance with what the shell needs around its engine. The engine's state
  * (`inst.state`: VRRP state, whether the VIPs are held) is the only truth about the instance; the
@@ -38,6 +48,8 @@ export interface Runner {
   inst: VrrpInstance;
   vips: VipPlace[];
   advertDsts: string[];
+  /** Extra advert paths (vrrpd-to-vrrpd): each advert also leaves over these, any path's advert counts. */
+  paths: AdvertPath[];
   /** IPv4 ID of the last advert (keepalived: per instance, from 1, never 0). */
   ipId: number;
   /** Outstanding action work (VIP requests, GARP bursts, IPVS): stop and retire wait for it. */
@@ -83,10 +95,17 @@ export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], li
     if (!l) throw new Error(`instance ${name}: VIP ${v.address} device ${dev} does not exist`);
     vips.push({ vip: v, dev, ifindex: l.index, mac: l.mac });
   }
+  const paths: AdvertPath[] = s.extraPaths.map((x) => {
+    const l = byName(x.interface);
+    if (!l) throw new Error(`instance ${name}: extra path interface ${x.interface} does not exist`);
+    const src = x.sourceAddress ?? primaryAddress(addrs, l.index, family);
+    if (src === null) log.warn({ instance: name, interface: x.interface }, `no IPv${family} address on extra path ${x.interface}: adverts are not sent there`);
+    return { interface: x.interface, ifindex: l.index, peer: canonicalAddress(x.peer)!, src: src === null ? null : canonicalAddress(src)! };
+  });
   const engineCfg = toEngineConfig(name, s, family, primary ?? (family === 4 ? '0.0.0.0' : '::'), opts);
   return {
     name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, now),
-    vips, advertDsts: advertDestinations(s, family), ipId: 0, queue: Promise.resolve(), yieldWaiters: [],
+    vips, advertDsts: advertDestinations(s, family), paths, ipId: 0, queue: Promise.resolve(), yieldWaiters: [],
     garpSent: 0, noSource: primary === null, notifier: new Notifier(name, log), adverts: new Map(),
   };
 }

@@ -1,7 +1,7 @@
 // The next timer's outcome, computed ahead: step() is pure, so its adverts can be built before the deadline.
 import { step, type StepResult } from '../engine/instance.js';
 import type { Action, InstanceState } from '../engine/types.js';
-import type { VrrpChannel } from '../net/ports.js';
+import type { AdvertTarget } from './channels.js';
 import type { Runner } from './runner.js';
 import { decodeAdvert, isMulticast } from '../protocol/advert.js';
 import { addressToBytes, bytesToAddress } from '../protocol/addr.js';
@@ -26,8 +26,8 @@ interface Prepared {
 export class TickPreparer {
   private prepared: Prepared | null = null;
 
-  prepare(r: Runner | null, deadline: number | null, ch: VrrpChannel | undefined,
-    payload: (r: Runner, a: Extract<Action, { type: 'sendAdvert' }>, dst: string) => Uint8Array): void {
+  prepare(r: Runner | null, deadline: number | null, targets: readonly AdvertTarget[],
+    payload: (r: Runner, a: Extract<Action, { type: 'sendAdvert' }>, t: AdvertTarget) => Uint8Array): void {
     const p = this.prepared;
     if (r === null || deadline === null) {
       this.prepared = null;
@@ -39,9 +39,9 @@ export class TickPreparer {
     let ipId = r.ipId;
     try {
       for (const a of result.actions) {
-        if (a.type !== 'sendAdvert' || !ch) continue;
+        if (a.type !== 'sendAdvert' || !targets.length) continue;
         ipId = (ipId % 0xffff) + 1; // as Executor.sendAdvert: per instance, from 1, never 0
-        for (const dst of r.advertDsts) sends.push(ch.prepare(payload(r, a, dst), r.engineCfg.primaryAddress, dst, ipId));
+        for (const t of targets) sends.push(t.ch.prepare(payload(r, a, t), t.src, t.dst, ipId));
       }
     } catch {
       this.prepared = null; // the normal path will meet (and log) the same error
@@ -74,8 +74,8 @@ const WARM_ROUNDS = 40;
  * received as a BACKUP, a MASTER's Adver_Timer tick and its shutdown (the priority-0 advert built and
  * cached). Pure steps on copies; nothing is sent.
  */
-export function warmUp(r: Runner, ch: VrrpChannel | undefined, t0: number,
-  payload: (r: Runner, a: Extract<Action, { type: 'sendAdvert' }>, dst: string) => Uint8Array, rounds = WARM_ROUNDS): void {
+export function warmUp(r: Runner, targets: readonly AdvertTarget[], t0: number,
+  payload: (r: Runner, a: Extract<Action, { type: 'sendAdvert' }>, t: AdvertTarget) => Uint8Array, rounds = WARM_ROUNDS): void {
   const cfg = r.inst.config;
   const src = addressToBytes(r.engineCfg.primaryAddress);
   if (!src) return;
@@ -85,11 +85,12 @@ export function warmUp(r: Runner, ch: VrrpChannel | undefined, t0: number,
     const master = step(started, cfg, at, { type: 'tick' });
     for (const a of master.actions) {
       if (a.type !== 'sendAdvert') continue;
-      for (const dst of r.advertDsts) {
-        const bytes = payload(r, a, dst);
-        if (ch) ch.prepare(bytes, r.engineCfg.primaryAddress, dst, 1);
-        const d = decodeAdvert(bytes, { family: r.family, src, dst: addressToBytes(dst) ?? src, ttl: 255 });
-        if (d.ok) step(started, cfg, at, { type: 'advert', advert: d.advert, src: bytesToAddress(src), ttl: 255, unicast: !isMulticast(addressToBytes(dst) ?? src) });
+      for (const t of targets) {
+        const bytes = payload(r, a, t);
+        t.ch.prepare(bytes, t.src, t.dst, 1);
+        const from = addressToBytes(t.src) ?? src;
+        const d = decodeAdvert(bytes, { family: r.family, src: from, dst: addressToBytes(t.dst) ?? src, ttl: 255 });
+        if (d.ok) step(started, cfg, at, { type: 'advert', advert: d.advert, src: bytesToAddress(from), ttl: 255, unicast: !isMulticast(addressToBytes(t.dst) ?? src) });
       }
     }
     const next = master.state.adverTimer;
@@ -97,7 +98,7 @@ export function warmUp(r: Runner, ch: VrrpChannel | undefined, t0: number,
     // Shutdown as MASTER: its priority-0 advert is built (and cached) now, not after SIGTERM.
     for (const a of step(master.state, cfg, at, { type: 'shutdown' }).actions) {
       if (a.type !== 'sendAdvert') continue;
-      for (const dst of r.advertDsts) if (ch) ch.prepare(payload(r, a, dst), r.engineCfg.primaryAddress, dst, 1);
+      for (const t of targets) t.ch.prepare(payload(r, a, t), t.src, t.dst, 1);
     }
   }
 }

@@ -208,10 +208,15 @@ export class TrackerSet implements Timed {
   evaluate(s: InstanceSettings, links: Link[]): TrackingInputs {
     const out: TrackingInputs = { interfaces: [], faults: [], weight: 0 };
     const tracked = [...s.trackInterfaces];
-    if (!s.dontTrackPrimary && !tracked.some((t) => t.name === s.interface)) tracked.push({ name: s.interface, weight: 0 });
+    const isUp = (name: string): boolean => { const l = links.find((x) => x.name === name); return !!l && l.up && l.running; };
+    if (!s.dontTrackPrimary && !tracked.some((t) => t.name === s.interface)) {
+      // The implicit primary-interface fault. With extra advert paths the adverts still flow while any
+      // path's link is up: the primary interface counts as down only when every path's link is.
+      const up = isUp(s.interface) || s.extraPaths.some((p) => isUp(p.interface));
+      out.interfaces.push({ name: s.interface, up });
+    }
     for (const t of tracked) {
-      const l = links.find((x) => x.name === t.name);
-      const up = !!l && l.up && l.running;
+      const up = isUp(t.name);
       if (t.weight === 0) out.interfaces.push({ name: t.name, up });
       else if ((t.weight > 0 && up) || (t.weight < 0 && !up)) out.weight += t.weight;
     }

@@ -243,7 +243,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Instance-level receive checks (RFC 3768 §7.1, RFC 5798 §7.1); null when the advert passes. */
-function rejectReason(d: Draft, adv: Advert, src: string, ttl: number, unicast: boolean): [DropReason, string] | null {
+function rejectReason(d: Draft, adv: Advert, src: string, ttl: number, unicast: boolean, local: string): [DropReason, string] | null {
   const { cfg } = d;
   if (d.s.state === 'INIT') return ['not-running', 'instance not started'];
   // RFC 5798 §7.1 TTL 255; like keepalived, only for multicast (IPv6 unicast uses the default hop limit).
@@ -251,7 +251,7 @@ function rejectReason(d: Draft, adv: Advert, src: string, ttl: number, unicast: 
   if (adv.family !== cfg.family) return ['family-mismatch', `IPv${adv.family} advert, IPv${cfg.family} instance`];
   if (adv.version !== cfg.version) return ['version-mismatch', `VRRPv${adv.version} advert, VRRPv${cfg.version} instance`];
   if (adv.vrid !== cfg.vrid) return ['vrid-not-configured', `VRID ${adv.vrid}`];
-  if (canonicalAddress(src) === canonicalAddress(cfg.primaryAddress)) return ['own-advert', `from ${src}`];
+  if (canonicalAddress(src) === canonicalAddress(local)) return ['own-advert', `from ${src}`];
   if (cfg.version === 2) {
     if (adv.authType !== cfg.authType) return ['auth-type-mismatch', `auth type ${adv.authType}, ours ${cfg.authType}`];
     if (cfg.authType === 1 && !bytesEqual(adv.authData ?? new Uint8Array(0), authDataFor(cfg.authPassword))) {
@@ -290,8 +290,8 @@ function yieldToBetterMaster(d: Draft, adv: Advert, src: string, greaterAddress:
     `${src} priority ${adv.priority} (ours ${eff})${told ? '; told it with one advert at ours' : ''}`, 'master-silent');
 }
 
-function onAdvert(d: Draft, adv: Advert, src: string, ttl: number, unicast: boolean): void {
-  const rejected = rejectReason(d, adv, src, ttl, unicast);
+function onAdvert(d: Draft, adv: Advert, src: string, ttl: number, unicast: boolean, local: string): void {
+  const rejected = rejectReason(d, adv, src, ttl, unicast, local);
   if (rejected) return drop(d, rejected[0], rejected[1]);
   const { cfg, now, s } = d;
   s.counters.advertsReceived++;
@@ -346,7 +346,8 @@ function onAdvert(d: Draft, adv: Advert, src: string, ttl: number, unicast: bool
     s.adverTimer = now + csToMs(cfg.advertIntervalCs);
     return;
   }
-  const greaterAddress = prio === eff && compareAddresses(src, cfg.primaryAddress) > 0;
+  // RFC 5798 §6.4.3 tie-break; over an extra path, between the two addresses on that link.
+  const greaterAddress = prio === eff && compareAddresses(src, local) > 0;
   if (prio > eff || greaterAddress) {
     yieldToBetterMaster(d, adv, src, greaterAddress);
     return;
@@ -530,7 +531,7 @@ export function step(prev: InstanceState, cfg: InstanceConfig, now: number, ev: 
       if (d.s.state !== 'INIT') shutdown(d);
       break;
     case 'advert':
-      onAdvert(d, ev.advert, ev.src, ev.ttl, ev.unicast ?? false);
+      onAdvert(d, ev.advert, ev.src, ev.ttl, ev.unicast ?? false, ev.local ?? d.cfg.primaryAddress);
       break;
     case 'tick':
       onTick(d);

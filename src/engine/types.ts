@@ -66,8 +66,12 @@ export interface InstanceConfig {
 export type EngineEvent =
   | { type: 'startup' }
   | { type: 'shutdown' }
-  /** A decoded advert for this VRID, with the IP source and TTL/hop limit it arrived with. */
-  | { type: 'advert'; advert: Advert; src: string; ttl: number; unicast?: boolean }
+  /**
+   * A decoded advert for this VRID, with the IP source and TTL/hop limit it arrived with. `local`: our
+   * address on the link it came over when that is an extra path (own-advert check and tie-break compare
+   * against it); default: our primary address.
+   */
+  | { type: 'advert'; advert: Advert; src: string; ttl: number; unicast?: boolean; local?: string }
   /** Time has reached nextDeadline(); due timers fire. */
   | { type: 'tick' }
   | { type: 'interface'; ifname: string; up: boolean }

@@ -187,6 +187,11 @@ export function decodeAdvert(vrrp: Uint8Array, ctx: RxContext): DecodeResult {
   if (type !== VRRP_TYPE_ADVERTISEMENT) return fail('bad-type', `type ${type}`);
   const family = ctx.family;
   if (version === 2 && family !== 4) return fail('family-mismatch', 'VRRPv2 over IPv6');
+  // The checksum's pseudo-header needs both IP addresses of the family (found by fuzzing: a short one threw).
+  const alen = family === 4 ? 4 : 16;
+  if (ctx.src.length !== alen || ctx.dst.length !== alen) {
+    return fail('bad-ip-header', `IPv${family} addresses of ${ctx.src.length} and ${ctx.dst.length} bytes`);
+  }
   const count = vrrp[3]!;
   const expected = advertLength(version, family, count);
   if (vrrp.length !== expected) {

@@ -18,6 +18,7 @@ export const DROP_REASONS = [
   'own-advert', //           our own advert came back (source is our primary address)
   'address-mismatch', //     VIP list differs from ours and the instance is strict about it
   'not-running', //          the instance is in INIT (not started / shut down)
+  'not-path-peer', //        on an instance's extra advert path, but not from that path's peer
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];

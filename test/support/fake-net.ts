@@ -1,7 +1,7 @@
 // A NetIO double for director tests: links and addresses in memory, sent adverts and frames recorded, packets injectable.
 import type { Addr, Link, NetEvent, NetIO, VrrpRx } from '../../src/net/ports.js';
 
-export interface Sent { family: 4 | 6; payload: Uint8Array; src: string; dst: string; ipId: number; at: number }
+export interface Sent { family: 4 | 6; payload: Uint8Array; src: string; dst: string; ipId: number; at: number; ifindex: number }
 
 export class FakeNet implements NetIO {
   links_: Link[] = [
@@ -15,14 +15,17 @@ export class FakeNet implements NetIO {
   sent: Sent[] = [];
   frames: { ifindex: number; frame: Uint8Array }[] = [];
   ops: string[] = [];
-  private rx: ((rx: VrrpRx) => void)[] = [];
+  private rx: { ifindex: number; f: (rx: VrrpRx) => void }[] = [];
+  /** Interfaces a VRRP socket is open on. */
+  vrrpOn: number[] = [];
   private watchers: ((e: NetEvent) => void)[] = [];
 
-  openVrrp(family: 4 | 6, _ifname: string, _ifindex: number, onPacket: (rx: VrrpRx) => void) {
-    this.rx.push(onPacket);
+  openVrrp(family: 4 | 6, _ifname: string, ifindex: number, onPacket: (rx: VrrpRx) => void) {
+    this.rx.push({ ifindex, f: onPacket });
+    this.vrrpOn.push(ifindex);
     return {
-      send: (payload: Uint8Array, src: string, dst: string, ipId: number) => void this.sent.push({ family, payload, src, dst, ipId, at: performance.now() }),
-      prepare: (payload: Uint8Array, src: string, dst: string, ipId: number) => () => void this.sent.push({ family, payload, src, dst, ipId, at: performance.now() }),
+      send: (payload: Uint8Array, src: string, dst: string, ipId: number) => void this.sent.push({ family, payload, src, dst, ipId, at: performance.now(), ifindex }),
+      prepare: (payload: Uint8Array, src: string, dst: string, ipId: number) => () => void this.sent.push({ family, payload, src, dst, ipId, at: performance.now(), ifindex }),
       flush: () => Promise.resolve(),
       close: () => undefined,
     };
@@ -52,9 +55,10 @@ export class FakeNet implements NetIO {
   }
   close() {}
 
-  /** Deliver a packet as if it arrived on eth1. */
+  /** Deliver a packet as if it arrived on eth1 (or `ifindex`), to the sockets open on that interface. */
   inject(rx: Omit<VrrpRx, 'ifindex'> & { ifindex?: number }) {
-    for (const f of this.rx) f({ ifindex: 3, ...rx });
+    const ifindex = rx.ifindex ?? 3;
+    for (const h of this.rx) if (h.ifindex === ifindex) h.f({ ifindex, ...rx });
   }
   setLink(name: string, up: boolean) {
     const l = this.links_.find((x) => x.name === name)!;
