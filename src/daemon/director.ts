@@ -14,7 +14,7 @@ import { planReload, type ReloadReport } from './reload.js';
 import { buildStatus, type StatusReport } from './status.js';
 import { buildRunner, type Runner, type YieldResult } from './runner.js';
 import { VipOps } from './vips.js';
-import { TickPreparer, warmUp } from './tick.js';
+import { VrrpTiming } from './timing.js';
 import { Executor } from './executor.js';
 import { Services, type OpenIpvs } from './services.js';
 import { applyLive, removeStaleVips } from './lifecycle.js';
@@ -23,9 +23,6 @@ import { resumeInstances, yieldInstances } from './requests.js';
 import { SyncGroups } from './groups.js';
 import { groupOfInstance } from '../config/sync-groups.js';
 import { AddressWatch } from './addresses.js';
-
-/** How long before a non-MASTER VRRP deadline its tick is prepared (see rearm). */
-const PREPARE_LEAD_MS = 2;
 
 export interface DirectorOptions {
   /** The running config; replaced by reload(). */
@@ -57,13 +54,10 @@ export class Director {
   private readonly groups: SyncGroups;
   /** Self-healing VIPs: address changes not made by us → engine facts. */
   private readonly addresses: AddressWatch;
-  /** The next timer's outcome, computed ahead (see tick.ts). */
-  private readonly preparer = new TickPreparer();
+  private readonly vrrpTiming: VrrpTiming;
   private readonly startedAt: number;
   private readonly wallOffset: number;
   private stopping = false;
-  /** Kinds of instance (family/version) whose hot path was warmed at launch. */
-  private readonly warmed = new Set<string>();
 
   constructor(private readonly opts: DirectorOptions) {
     this.now = opts.now ?? monotonicMs;
@@ -92,6 +86,9 @@ export class Director {
       syncServices: () => this.services.sync(),
       feed: (r, ev) => { if (this.runners.includes(r)) this.feed(r, ev); },
       countDrop: (reason, fields) => this.countDrop(reason, fields),
+    });
+    this.vrrpTiming = new VrrpTiming({
+      log: this.log, now: this.now, runners: () => this.runners, channels: this.channels, executor: this.executor, scheduler: this.scheduler,
     });
   }
 
@@ -130,10 +127,7 @@ export class Director {
   private launch(r: Runner): void {
     this.runners.push(r);
     this.channels.open(r);
-    // The code is shared: warm it fully once per family and version; other instances fill their advert cache.
-    const kind = `${r.family}/${r.settings.version}`;
-    warmUp(r, this.channels.targets(r), this.now(), (x, a, t) => this.executor.advertPayload(x, a, t.dst, t.src), this.warmed.has(kind) ? 1 : undefined);
-    this.warmed.add(kind);
+    this.vrrpTiming.warm(r);
     if (r.noSource) this.feed(r, { type: 'fault', source: `no IPv${r.family} source address on ${r.settings.interface}`, active: true }, this.now(), false);
     const ipvsFault = this.services.fault(this.opts.config, r.name);
     if (ipvsFault) this.feed(r, { type: 'fault', source: ipvsFault, active: true }, this.now(), false);
@@ -220,22 +214,7 @@ export class Director {
   }
 
   private onTimer(now: number): void {
-    const vrrp = this.vrrpDeadline();
-    if (vrrp.at !== null && vrrp.at <= now) {
-      // An advert that arrived before the deadline but is still queued must count: read first.
-      this.channels.drain();
-      const done = this.preparer.commit(now, this.runners, this.now);
-      if (done) this.executor.run(done.runner, done.actions, { deadline: done.deadline, firedAt: now, sentAt: done.sentAt }, true);
-      if (this.scheduler.lastLatenessMs > 1) {
-        this.log.warn({ latenessMs: Number(this.scheduler.lastLatenessMs.toFixed(3)), lag: this.scheduler.eventLoopLag() }, 'timer fired late: event loop lag threatens VRRP deadlines');
-      }
-      for (const r of this.runners) {
-        const d = r.inst.nextDeadline();
-        if (d === null || d > now) continue;
-        this.executor.run(r, r.inst.step(now, { type: 'tick' }), { deadline: d, firedAt: now, sentAt: null });
-      }
-      this.settleGroups();
-    }
+    if (this.vrrpTiming.fire(now)) this.settleGroups();
     // Then what is less urgent: starting a probe or a script costs milliseconds.
     this.trackers.runDue(now);
     this.services.runDue(now);
@@ -283,38 +262,10 @@ export class Director {
     this.groups.settleAll(this.runners, (m, e) => this.feed(m, e, this.now(), false));
   }
 
-  /** The nearest VRRP deadline and its instance. */
-  private vrrpDeadline(): { at: number | null; who: Runner | null } {
-    let at: number | null = null;
-    let who: Runner | null = null;
-    for (const r of this.runners) {
-      const d = r.inst.nextDeadline();
-      if (d !== null && (at === null || d < at)) {
-        at = d;
-        who = r;
-      }
-    }
-    return { at, who };
-  }
-
-  /**
-   * One timer for the nearest deadline of everything that runs on time (VRRP timers, track scripts,
-   * health checks); the instance due first gets its tick prepared.
-   */
+  /** One timer for the nearest deadline of everything that runs on time (VRRP, track scripts, health checks). */
   private rearm(): void {
     if (this.stopping) return;
-    const { at, who } = this.vrrpDeadline();
-    const others = earliest(this.trackers.nextDeadline(), this.services.nextDeadline());
-    // A MASTER's Adver_Timer comes as armed: prepare its tick now. Any other VRRP deadline (a BACKUP's
-    // Master_Down_Timer) is pushed back by every advert received: prepare it only once it is near,
-    // waking PREPARE_LEAD_MS before it, or each advert would cost a second engine step and header.
-    if (who !== null && at !== null && (who.inst.state.state === 'MASTER' || at - this.now() <= PREPARE_LEAD_MS)) {
-      this.scheduler.arm(earliest(at, others));
-      this.preparer.prepare(who, at, this.channels.targets(who), (x, a, t) => this.executor.advertPayload(x, a, t.dst, t.src));
-    } else {
-      this.scheduler.arm(earliest(at === null ? null : at - PREPARE_LEAD_MS, others));
-      this.preparer.prepare(null, null, [], (x, a, t) => this.executor.advertPayload(x, a, t.dst, t.src));
-    }
+    this.vrrpTiming.arm(earliest(this.trackers.nextDeadline(), this.services.nextDeadline()));
   }
 
   private countDrop(reason: DropReason, fields: Record<string, unknown>): void {
