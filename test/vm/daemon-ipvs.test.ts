@@ -2,40 +2,14 @@
 // services and the sync daemons move with MASTER; a client's established connection is synced to the backup and
 // lives on through both moves; foreign services survive; bad virtual servers are refused before anything is touched.
 // The whole scenario runs in one guest script (test/vm/guest/daemon-ipvs.mjs); see its header for the topology.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runInVm, vmSupported, type VmResult } from './vm.js';
+import { REPO, runGuestChecks, vmSupported, type VmResult } from './vm.js';
 
 const vm = vmSupported();
 if (!vm.ok) console.log(`VM tests skipped: ${vm.reason}`);
 
 const GUEST = join(REPO, 'test/vm/guest/daemon-ipvs.mjs');
-
-/** Every src/**.ts newer than its dist/**.js: the guest runs dist/cli.js (read-only), so build on the host first. */
-function buildDist(): void {
-  const stale = (): string[] => {
-    const out: string[] = [];
-    const walk = (dir: string): void => {
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        const p = join(dir, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
-          const js = join(REPO, 'dist', relative(join(REPO, 'src'), p)).replace(/\.ts$/, '.js');
-          if (!existsSync(js) || statSync(p).mtimeMs > statSync(js).mtimeMs) out.push(p);
-        }
-      }
-    };
-    walk(join(REPO, 'src'));
-    return out;
-  };
-  if (stale().length === 0) return;
-  // Type errors elsewhere in the tree (work in progress) must not block the emit: tsc emits anyway.
-  spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json')], { stdio: 'ignore' });
-  const left = stale();
-  if (left.length > 0) throw new Error(`dist/ was not rebuilt for ${left.join(', ')}`);
-}
 
 const CHECKS = {
   net: 'the guest builds the namespaces (lvs1, lvs2, client, real, sw), foreign services and the echo server',
@@ -67,16 +41,13 @@ const KNOWN_BUGS = new Set<string>([]);
 
 describe.skipIf(!vm.ok)('vrrpd drives IPVS: a director pair in the test VM', () => {
   let r: VmResult;
-  const results = new Map<string, string>();
+  let results = new Map<string, string>();
 
   beforeAll(async () => {
-    buildDist();
-    r = await runInVm(GUEST, { timeoutMs: 300_000 });
-    for (const m of r.output.matchAll(/^CHECK (\S+) (ok|FAIL.*)$/gm)) results.set(m[1]!, m[2]!);
-    for (const m of r.output.matchAll(/^INFO (.*)$/gm)) console.log(`vm: ${m[1]}`);
-    console.log(`vm: boot ${r.bootMs === null ? '?' : (r.bootMs / 1000).toFixed(1)} s, whole run ${(r.totalMs / 1000).toFixed(1)} s, exit ${r.code}`);
-    const unexpected = [...results].filter(([k, v]) => v !== 'ok' && !KNOWN_BUGS.has(k));
-    if (unexpected.length > 0 || r.code > KNOWN_BUGS.size) console.log(`guest output:\n${r.output}\nrun.sh:\n${r.log}`);
+    ({ r, results } = await runGuestChecks(GUEST, {
+      timeoutMs: 300_000,
+      showAll: (res, run) => [...res].some(([k, v]) => v !== 'ok' && !KNOWN_BUGS.has(k)) || run.code > KNOWN_BUGS.size,
+    }));
   }, 900_000);
 
   it('the guest script ran every check to the end', () => {

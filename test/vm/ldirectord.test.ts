@@ -2,39 +2,14 @@
 // vrrpd as a standalone director give the IPVS table ipvsadm builds from the same rules; the ldirectord negotiate
 // checks against real web servers in namespaces: a page without the receive string sets the server to weight 0
 // (quiescent=yes) or takes it out. One boot; the whole scenario runs in test/vm/guest/ldirectord.mjs.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runInVm, vmSupported, type VmResult } from './vm.js';
+import { REPO, runGuestChecks, vmSupported, type VmResult } from './vm.js';
 
 const vm = vmSupported();
 if (!vm.ok) console.log(`VM tests skipped: ${vm.reason}`);
 
 const GUEST = join(REPO, 'test/vm/guest/ldirectord.mjs');
-
-/** Every src/**.ts newer than its dist/**.js: the guest runs dist/ (read-only), so build on the host first. */
-function buildDist(): void {
-  const stale = (): string[] => {
-    const out: string[] = [];
-    const walk = (dir: string): void => {
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        const p = join(dir, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
-          const js = join(REPO, 'dist', relative(join(REPO, 'src'), p)).replace(/\.ts$/, '.js');
-          if (!existsSync(js) || statSync(p).mtimeMs > statSync(js).mtimeMs) out.push(p);
-        }
-      }
-    };
-    walk(join(REPO, 'src'));
-    return out;
-  };
-  if (stale().length === 0) return;
-  spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json')], { stdio: 'ignore' });
-  const left = stale();
-  if (left.length > 0) throw new Error(`dist/ was not rebuilt for ${left.join(', ')}`);
-}
 
 const CHECKS = {
   'rules-net': 'ipvsadm builds the seeds\' rule sets in a namespace (seed 000, 002, 003 and an init script run as they are, an ipvsadm-save dump restored)',
@@ -53,15 +28,10 @@ const CHECKS = {
 
 describe.skipIf(!vm.ok)('ipvsadm rule sets and ldirectord.cf as a standalone director on a real kernel (test VM)', () => {
   let r: VmResult;
-  const results = new Map<string, string>();
+  let results = new Map<string, string>();
 
   beforeAll(async () => {
-    buildDist();
-    r = await runInVm(GUEST, { timeoutMs: 600_000 });
-    for (const m of r.output.matchAll(/^CHECK (\S+) (ok|FAIL.*)$/gm)) results.set(m[1]!, m[2]!);
-    for (const m of r.output.matchAll(/^INFO (.*)$/gm)) console.log(`vm: ${m[1]}`);
-    console.log(`vm: boot ${r.bootMs === null ? '?' : (r.bootMs / 1000).toFixed(1)} s, whole run ${(r.totalMs / 1000).toFixed(1)} s, exit ${r.code}`);
-    if (r.code !== 0) console.log(`guest output:\n${r.output}\nrun.sh:\n${r.log}`);
+    ({ r, results } = await runGuestChecks(GUEST, { timeoutMs: 600_000 }));
   }, 900_000);
 
   it('the guest script ran every check to the end', () => {

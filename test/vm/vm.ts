@@ -1,8 +1,8 @@
 // Run a script inside the IPVS test VM (test/vm/run.sh: Debian kernel under qemu, host root read-only + tmpfs overlay).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const VM_DIR = dirname(fileURLToPath(import.meta.url));
@@ -133,4 +133,44 @@ export async function runScriptInVm(source: string, opts: VmOptions = {}): Promi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Every src/**.ts newer than its dist/**.js: the guest runs dist/ (read-only), so build on the host first. */
+export function buildDist(): void {
+  const stale = (): string[] => {
+    const out: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+          const js = join(REPO, 'dist', relative(join(REPO, 'src'), p)).replace(/\.ts$/, '.js');
+          if (!existsSync(js) || statSync(p).mtimeMs > statSync(js).mtimeMs) out.push(p);
+        }
+      }
+    };
+    walk(join(REPO, 'src'));
+    return out;
+  };
+  if (stale().length === 0) return;
+  spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json')], { stdio: 'ignore' });
+  const left = stale();
+  if (left.length > 0) throw new Error(`dist/ was not rebuilt for ${left.join(', ')}`);
+}
+
+/**
+ * Build dist/, run a guest script that prints `CHECK name ok|FAIL ...` and `INFO ...` lines, and collect them;
+ * the INFO lines and the timings go to the test log. `showAll(results, r)`: print the whole guest output too
+ * (default: when the guest did not exit 0).
+ */
+export async function runGuestChecks(guest: string, opts: VmOptions & { showAll?: (results: ReadonlyMap<string, string>, r: VmResult) => boolean } = {}):
+  Promise<{ r: VmResult; results: Map<string, string> }> {
+  buildDist();
+  const r = await runInVm(guest, opts);
+  const results = new Map<string, string>();
+  for (const m of r.output.matchAll(/^CHECK (\S+) (ok|FAIL.*)$/gm)) results.set(m[1]!, m[2]!);
+  for (const m of r.output.matchAll(/^INFO (.*)$/gm)) console.log(`vm: ${m[1]}`);
+  console.log(`vm: boot ${r.bootMs === null ? '?' : (r.bootMs / 1000).toFixed(1)} s, whole run ${(r.totalMs / 1000).toFixed(1)} s, exit ${r.code}`);
+  if (opts.showAll ? opts.showAll(results, r) : r.code !== 0) console.log(`guest output:\n${r.output}\nrun.sh:\n${r.log}`);
+  return { r, results };
 }
