@@ -378,17 +378,17 @@ export const VRRP_SCRIPT: KeywordTable<ScriptDraft> = {
       else d.ctx.extra(s, s.args[1]?.text === 'noreverse' ? 2 : 1);
       d.ctx.at(`${d.path}.weight`, s);
     },
+    init_fail: (s, d) => { d.out.initFail = true; d.ctx.at(`${d.path}.initFail`, s); },
   },
   ignored: {
     user: "vrrpd runs scripts as its own user",
-    init_fail: 'the first result decides the state at once',
   },
   refused: {},
 };
 
 /** keepalived runs a check only when an instance tracks it: untracked ones are left out (with a warning). */
 export function finishScript(d: ScriptDraft): TrackScriptIn {
-  const { script, rise, fall, weight } = d.out;
+  const { script, rise, fall, weight, initFail } = d.out;
   return {
     script: script ?? '',
     ...(d.interval !== undefined ? { interval: duration(d.interval) } : {}),
@@ -397,6 +397,7 @@ export function finishScript(d: ScriptDraft): TrackScriptIn {
     ...(rise !== undefined ? { rise } : {}),
     ...(fall !== undefined ? { fall } : {}),
     ...(weight !== undefined ? { weight } : {}),
+    ...(initFail ? { initFail } : {}),
   };
 }
 
@@ -410,7 +411,15 @@ export const TRACK_FILE: KeywordTable<FileDraft> = {
       if (s.args[1]?.text === 'reverse') d.ctx.error(s, 'not supported: "reverse" weights', 'reverse');
       d.ctx.at(`${d.path}.weight`, s);
     },
+    // keepalived writes VALUE (default 0) when the file is missing, or always with "overwrite". vrrpd writes no
+    // tracked file: a missing one reads as 0, the same only for a value of 0 without overwrite.
+    init_file: (s, d) => {
+      const [value, over] = [s.args[0]?.text, s.args[1]?.text ?? (s.args[0]?.text === 'overwrite' ? 'overwrite' : undefined)];
+      if (over === 'overwrite') d.ctx.error(s, 'not supported: "overwrite" (vrrpd does not write tracked files; the file\'s value at start would differ)');
+      else if (value !== undefined && Number(value) !== 0) d.ctx.error(s, `not supported: init_file ${value} (vrrpd does not create tracked files: a missing one reads as 0, not ${value})`);
+      else d.ctx.warn(s, 'ignored: vrrpd does not create tracked files; a missing one reads as 0, as init_file 0 would set it');
+    },
   },
-  ignored: { init_file: 'vrrpd does not create or initialise tracked files (a missing file reads as 0)' },
+  ignored: {},
   refused: {},
 };

@@ -105,6 +105,8 @@ export const trackScriptSchema = z.strictObject({
   fall: z.number().int().min(1).max(100).default(1),
   /** 0: failing puts the instance in FAULT; >0 added while it succeeds; <0 added while it fails. */
   weight: z.number().int().min(-254).max(254).default(0),
+  /** Start failed, not unknown: `rise` successes are needed before it counts as OK (keepalived init_fail). */
+  initFail: z.boolean().default(false),
 });
 
 /** track_file: an integer read from the file, times weight, added to the priority (0 weight: nonzero = FAULT). */

@@ -44,8 +44,9 @@ export interface TrackStepResult {
   actions: TrackAction[];
 }
 
-export function initialTrackState(): TrackState {
-  return { phase: 'new', state: 'unknown', successes: 0, failures: 0, due: null, runs: 0 };
+/** `initFail` (keepalived init_fail): the script starts failed, so `rise` successes make it OK; else unknown. */
+export function initialTrackState(initFail = false): TrackState {
+  return { phase: 'new', state: initFail ? 'failed' : 'unknown', successes: 0, failures: 0, due: null, runs: 0 };
 }
 
 /** When step() next wants a 'due' event; null while running, stopped or not started. */

@@ -23,12 +23,14 @@ export interface TrackerHost {
  * host.now(); no timers of its own (its owner drives nextDeadline() / runDue(now)).
  */
 export class ScriptTracker implements Timed {
-  private core: TrackState = initialTrackState();
+  private core: TrackState;
 
   constructor(readonly name: string, readonly spec: TrackScript, private readonly log: Logger, private readonly onChange: () => void,
-    private readonly host: TrackerHost) {}
+    private readonly host: TrackerHost) {
+    this.core = initialTrackState(spec.initFail);
+  }
 
-  /** Unknown until the first result; counts as OK meanwhile (the instance is waiting in BACKUP anyway). */
+  /** Unknown until the first result, counting as OK meanwhile (the instance waits in BACKUP anyway); failed with initFail. */
   get state(): ScriptState { return this.core.state; }
   /** The script is running. */
   get running(): boolean { return this.core.phase === 'running'; }

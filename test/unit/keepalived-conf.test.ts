@@ -234,6 +234,20 @@ ${inst('  garp_master_delay 1\n  garp_master_repeat 2\n  garp_lower_prio_repeat 
 });
 
 describe('vrrp_script and track_script', () => {
+  it('track_file init_file: 0 or no value is a warning (a missing file reads as 0); a non-zero value or overwrite is refused', async () => {
+    const tf = (arg: string) => `track_file tf {\n  file /run/tf\n  init_file${arg}\n}\n${inst('  track_file {\n    tf\n  }\n')}`;
+    for (const arg of ['', ' 0']) {
+      const r = await load(tf(arg));
+      ok(r);
+      expect(msgs(r).some((m) => m.startsWith('3:3 init_file:') && m.includes('reads as 0'))).toBe(true);
+    }
+    for (const arg of [' 5', ' 0 overwrite', ' overwrite']) {
+      const r = await load(tf(arg));
+      expect(r.ok, arg).toBe(false);
+      expect(msgs(r).some((m) => m.startsWith('3:3 init_file:') && m.includes('not supported')), msgs(r).join('; ')).toBe(true);
+    }
+  });
+
   it('maps script, interval, timeout (default: the interval), rise, fall, weight; track_script weights override', async () => {
     const r = await load(`vrrp_script chk_haproxy {
   script "/usr/bin/killall -0 haproxy"
@@ -245,6 +259,7 @@ describe('vrrp_script and track_script', () => {
 vrrp_script chk_file {
   script /usr/local/bin/check
   timeout 0.5
+  init_fail
 }
 vrrp_script unused {
   script /bin/true
@@ -252,13 +267,13 @@ vrrp_script unused {
 ${inst('  track_script {\n    chk_haproxy\n    chk_file weight 20\n    missing\n  }\n')}`);
     const c = ok(r);
     expect(c.trackScripts).toEqual({
-      chk_haproxy: { script: '/usr/bin/killall -0 haproxy', interval: 2000, timeout: 2000, rise: 2, fall: 3, weight: -10 },
-      chk_file: { script: '/usr/local/bin/check', interval: 1000, timeout: 500, rise: 1, fall: 1, weight: 0 },
+      chk_haproxy: { script: '/usr/bin/killall -0 haproxy', interval: 2000, timeout: 2000, rise: 2, fall: 3, weight: -10, initFail: false },
+      chk_file: { script: '/usr/local/bin/check', interval: 1000, timeout: 500, rise: 1, fall: 1, weight: 0, initFail: true },
     });
     expect(c.instances.VI_1!.trackScripts).toEqual([{ name: 'chk_haproxy', weight: undefined }, { name: 'chk_file', weight: 20 }]);
     expect(msgs(r)).toEqual([
-      '21:5 missing: no vrrp_script "missing": not tracked, as keepalived does',
-      '12:1 vrrp_script: vrrp_script "unused" is tracked by no vrrp_instance: keepalived never runs it; not imported',
+      '22:5 missing: no vrrp_script "missing": not tracked, as keepalived does',
+      '13:1 vrrp_script: vrrp_script "unused" is tracked by no vrrp_instance: keepalived never runs it; not imported',
     ]);
   });
 

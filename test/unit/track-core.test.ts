@@ -7,8 +7,8 @@ import {
 const spec = (o: Partial<TrackSpec> = {}): TrackSpec => ({ interval: 1000, rise: 1, fall: 1, ...o });
 
 /** Run from t=0 with the given exit results, each run taking `took` ms; the state after each result and the changes. */
-function run(sp: TrackSpec, results: boolean[], took = 20) {
-  let s: TrackState = initialTrackState();
+function run(sp: TrackSpec, results: boolean[], took = 20, initFail = false) {
+  let s: TrackState = initialTrackState(initFail);
   const starts: number[] = [];
   const states: ScriptState[] = [];
   const changes: [number, ScriptState, ScriptState][] = [];
@@ -31,6 +31,13 @@ function run(sp: TrackSpec, results: boolean[], took = 20) {
 }
 
 describe('track script core', () => {
+  it('init_fail: failed from the start, OK only after rise successes (no change on a first failure)', () => {
+    expect(initialTrackState(true).state).toBe('failed');
+    const r = run(spec({ rise: 2 }), [true, true, false], 20, true);
+    expect(r.states).toEqual(['failed', 'ok', 'failed']);
+    expect(r.changes.map(([, from, to]) => `${from}>${to}`)).toEqual(['failed>ok', 'ok>failed']);
+    expect(run(spec({ rise: 2 }), [false], 20, true).changes).toEqual([]);
+  });
   it('unknown until the first result; the first run starts at once', () => {
     const s0 = initialTrackState();
     expect(s0.state).toBe('unknown');
