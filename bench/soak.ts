@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     for (const name of ['vrrpd', 'keepalived'] as const) sides.push(await setUp(name, seconds));
     console.log(`soak: ${MINUTES} min at ${INTERVAL_MS} ms adverts, ${BUSY} busy loop(s), memory hog ${HOG_MB} MB, rt priority ${RT}; vrrpd and keepalived side by side`);
     const startUs = Date.now() * 1000;
-    stress = load.startLoad({ busy: BUSY, hogMb: HOG_MB, maxSeconds: seconds + 60 });
+    stress = load.startLoad({ busy: BUSY, hogMb: HOG_MB, hogMode: 'churn', maxSeconds: seconds + 60 });
     for (let left = seconds; left > 0; left -= 60) {
       await sleep(Math.min(60, left) * 1000);
       const counts = sides.map((s) => `${s.impl.name} ${transitionLines(s).length} transition(s)`).join(', ');

@@ -103,6 +103,16 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
         return reload();
     }
   });
+  // Signals from the first moment: a SIGTERM while the services are being programmed must still stop cleanly (remove
+  // what was programmed, release VIPs), not kill the process with Node's default action. Until the daemon runs, a
+  // stop request is held and served once start returns, and so is a SIGHUP (one reload then).
+  let pendingStop: string | null = null;
+  let pendingHup = false;
+  let requestStop: (signal: string) => void = (signal) => { pendingStop ??= signal; };
+  let onHup: () => void = () => { pendingHup = true; };
+  process.once('SIGTERM', () => requestStop('SIGTERM'));
+  process.once('SIGINT', () => requestStop('SIGINT'));
+  process.on('SIGHUP', () => onHup());
   try {
     await director.start();
   } catch (e) {
@@ -141,12 +151,17 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       systemd?.close();
       resolve(0);
     };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGHUP', () => {
+    requestStop = (signal) => void stop(signal);
+    onHup = () => {
       log.info({ file: opts.file }, 'SIGHUP: reloading');
       void reload();
-    });
+    };
+    if (pendingStop) {
+      log.info({ signal: pendingStop }, 'stop requested while starting: stopping now');
+      requestStop(pendingStop);
+    } else if (pendingHup) {
+      onHup();
+    }
   });
 }
 

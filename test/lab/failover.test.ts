@@ -89,6 +89,19 @@ describe.skipIf(skip)('seed 001 in network namespaces (real vrrpd)', () => {
     await expectSoleHolder(lab, 'lvs2');
   });
 
+  it('SIGTERM while starting (right after the owner became MASTER, before the control socket): exits 0, leaves no VIP', async () => {
+    // Priority 255 (the address owner) goes MASTER inside start (RFC 5798 §6.4.1); the signal is sent the moment that
+    // is logged, while the daemon is still starting. It must stop as on any SIGTERM, not die of the default action.
+    const d1 = await lab.startDirector('lvs1', lab.writeConfig('lvs1', labConfig('lvs1', { priority: 255 })), { waitReady: false });
+    await d1.waitLine((t) => /"to":"MASTER"/.test(t), 10_000);
+    d1.signal('SIGTERM');
+    const end = await d1.exited;
+    expect(end, d1.tail(false)).toEqual({ code: 0, signal: null });
+    const addrs = (await lab.exec('lvs1', ['ip', '-o', 'addr'])).stdout;
+    expect(addrs).not.toContain(VIP);
+    expect(d1.lines.some((l) => /"vrrpd stopped"/.test(l.text))).toBe(true);
+  });
+
   it('preempt: the returning lvs1 (priority 100) takes the VIP back', async () => {
     await up(lab);
     await lab.directors.get('lvs1')!.stop();

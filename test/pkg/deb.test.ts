@@ -12,10 +12,11 @@ const SUITE = process.env.VRRPD_PKG_SUITE ?? 'bookworm';
 const skip = !labSupported().ok || spawnSync('dpkg-deb', ['--version'], { stdio: 'ignore' }).status !== 0;
 const ENV = ['/usr/bin/env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8', 'HOME=/root', 'DEBIAN_FRONTEND=noninteractive'];
 
-interface Out { code: number | null; out: string }
+/** out: stdout and stderr together (for messages); stdout alone where a script prints a result (a path). */
+interface Out { code: number | null; out: string; stdout: string }
 function sh(cmd: string, args: string[], timeoutMs = 120_000): Out {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
-  return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+  return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`, stdout: r.stdout ?? '' };
 }
 
 describe.skipIf(skip)(`the Debian package on a bare Debian root (${SUITE})`, () => {
@@ -43,11 +44,14 @@ describe.skipIf(skip)(`the Debian package on a bare Debian root (${SUITE})`, () 
     work = mkdtempSync(join(tmpdir(), 'vrrpd-pkgtest-'));
     const built = timed('package', () => sh(process.execPath, [join(REPO_ROOT, 'scripts/package.mjs'), '--out', work], 300_000));
     if (built.code !== 0) throw new Error(`npm run package failed:\n${built.out}`);
-    deb = built.out.trim().split('\n').find((l) => l.endsWith('.deb'))!;
+    deb = built.stdout.trim().split('\n').find((l) => l.endsWith('.deb'))!;
+    if (!deb || !existsSync(deb)) throw new Error(`npm run package printed no .deb path:\n${built.out}`);
     const cached = timed('root (cached)', () => sh('bash', [join(REPO_ROOT, 'test/pkg/root.sh'), SUITE], 1_800_000));
     if (cached.code !== 0) throw new Error(`no ${SUITE} root:\n${cached.out}`);
     root = join(work, 'root');
-    timed('copy root', () => sh('cp', ['-a', cached.out.trim().split('\n').pop()!, root]));
+    // The root's path is root.sh's last line on stdout (a first build also logs on stderr).
+    const copied = timed('copy root', () => sh('cp', ['-a', cached.stdout.trim().split('\n').pop()!, root]));
+    if (copied.code !== 0) throw new Error(`cannot copy the ${SUITE} root:\n${copied.out}`);
     before = snapshot();
     copyFileSync(deb, join(root, 'tmp', 'vrrpd.deb'));
   }, 2_400_000);

@@ -133,6 +133,16 @@ function vrrpd(ns, file, extra = []) {
   daemons.push(p);
   return p;
 }
+/** The control socket answers (it listens once the services are programmed, a moment after the table is). */
+async function statusOf(p) {
+  let st = null;
+  await waitFor(`${p.label} answers status`, async () => {
+    if (!p.running) throw new Error(`vrrpd exited: ${p.lines.slice(-5).join(' | ')}`);
+    st = await control(p.sock, { cmd: 'status' }).catch(() => null);
+    return st !== null;
+  }, 60_000, 200);
+  return st;
+}
 async function stopAndEmpty(p, ns) {
   p.kill('SIGTERM');
   await Promise.race([p.exited, sleep(30_000)]);
@@ -189,7 +199,7 @@ async function ruleSets() {
     }, 180_000, 500).catch((e) => { throw new Error(`${e.message}\nipvsadm:\n${want}\nvrrpd:\n${got}\nvrrpd log: ${p.lines.slice(-8).join(' | ')}`); });
   });
   await check('rules-standalone', async () => {
-    const st = await control(p.sock, { cmd: 'status' });
+    const st = await statusOf(p);
     assert(st.instances.length === 0 && st.ipvs?.syncRole === 'none', 'no instance, no sync daemon', { instances: st.instances, syncRole: st.ipvs?.syncRole });
     assert((await inNs('vd-rules', 'ipvsadm', '-L', '--daemon')).trim() === '', 'no IPVS sync daemon in the kernel');
     assert(p.lines.some((l) => /standalone director/.test(l)), 'vrrpd says it is a standalone director');
@@ -264,7 +274,7 @@ async function ldirectordSeeds() {
   await check('ld002-table', () => same(d2, 'lvs2', 'seed-002'));
   await check('ld004-table', () => same(d4, 'lvs4', 'seed-004'));
   await check('ld002-standalone', async () => {
-    const st = await control(d2.sock, { cmd: 'status' });
+    const st = await statusOf(d2);
     assert(st.instances.length === 0 && st.ipvs?.syncRole === 'none', 'no instance, no sync daemon', st.ipvs);
     const checks = st.ipvs.checks.map((c) => `${c.address}:${c.port} ${c.check} ${c.healthy}`).sort();
     assert(checks.join() === '192.168.1.11:80 http true,192.168.1.12:80 http true', 'two http checks, passing', checks);
