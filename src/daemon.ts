@@ -1,8 +1,9 @@
 // `vrrpd run`: loads the config, wires the director to the real network and the control socket, handles signals.
 import type { Logger } from 'pino';
 import { makeLogger } from './daemon/logger.js';
-import { loadAnyConfig, formatIssue } from './config/load.js';
-import { validateIpvsTable } from './ipvs/desired.js';
+import { formatIssue } from './config/issue.js';
+import type { AnyLoadResult } from './config/load.js';
+import { loadDaemonConfig } from './daemon/config-loader.js';
 import { Director } from './daemon/director.js';
 import { ControlServer } from './control/server.js';
 import type { ReloadOutcome, Request } from './control/protocol.js';
@@ -26,7 +27,9 @@ export interface RunOptions {
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runDaemon(opts: RunOptions): Promise<number> {
   // The IPVS table is checked with the config, whole, before anything starts (and before a reload is applied).
-  const load = () => loadAnyConfig(opts.file, { format: opts.format ?? 'auto', strict: opts.strict === true, validators: [validateIpvsTable] });
+  // Loaded in a child process (the parsers never stay in the daemon's memory); a loader that fails is a refused config.
+  const load = (): Promise<AnyLoadResult> => loadDaemonConfig({ file: opts.file, format: opts.format ?? 'auto', strict: opts.strict === true })
+    .catch((e: Error) => ({ ok: false, format: 'yaml', errors: [{ file: opts.file, line: 0, col: 0, path: '', message: e.message }] }));
   const loaded = await load();
   if (!loaded.ok) {
     for (const w of loaded.warnings ?? []) process.stderr.write(`${formatIssue(w)} (warning)\n`);

@@ -3,22 +3,18 @@ import { readFile } from 'node:fs/promises';
 import { addressToBytes } from '../protocol/addr.js';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config, type ConfigInput, type InstanceSettings } from './schema.js';
+import { configSchema, type Config, type ConfigInput } from './schema.js';
 import { importSummary, isKeepalivedConfig, parseKeepalivedConfig, positionOf as kaPositionOf, type KeepalivedDiagnostic } from './keepalived.js';
 import { expandSyncGroups, syncGroupChecks } from './sync-groups.js';
 import { dirname, resolve } from 'node:path';
+import { familyOfText, instanceFamily } from './family.js';
+export { instanceFamily } from './family.js';
 import type { MappedInput, Pos } from './input-ctx.js';
 import { isLdirectordConfig, parseLdirectordConfig } from './ldirectord.js';
 import { isIpvsadmRules, parseIpvsadmRules } from './ipvsadm.js';
 
-export interface ConfigIssue {
-  file: string;
-  line: number;
-  col: number;
-  /** Dotted field path, e.g. "instances.vi_100.priority". */
-  path: string;
-  message: string;
-}
+import type { ConfigIssue } from './issue.js';
+export { formatIssue, type ConfigIssue } from './issue.js';
 
 /**
  * A rule from a floor above config (e.g. src/ipvs validateIpvsTable: the IPVS table as the kernel will take it),
@@ -34,10 +30,6 @@ export interface ParseOptions {
 export type LoadResult =
   | { ok: true; config: Config; warnings: ConfigIssue[] }
   | { ok: false; errors: ConfigIssue[] };
-
-export function formatIssue(i: ConfigIssue): string {
-  return `${i.file}:${i.line}:${i.col}: ${i.path || '(top)'}: ${i.message}`;
-}
 
 type Path = (string | number)[];
 
@@ -195,18 +187,6 @@ function crossChecks(cfg: Config): { path: Path; message: string; warning?: bool
     });
   }
   return out;
-}
-
-function familyOfText(a: string): 4 | 6 {
-  return a.includes(':') ? 6 : 4;
-}
-
-/** An instance's address family: its first VIP's, else its source address's, else IPv4. */
-export function instanceFamily(inst: InstanceSettings): 4 | 6 {
-  if (inst.vips[0]) return inst.vips[0].family;
-  if (inst.sourceAddress) return familyOfText(inst.sourceAddress);
-  if (inst.unicastPeers[0]) return familyOfText(inst.unicastPeers[0]);
-  return 4;
 }
 
 /** Validate config text. Nothing is applied here: the caller gets a whole config or a list of errors. */

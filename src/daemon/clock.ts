@@ -46,7 +46,8 @@ export class Scheduler {
   /** Arm for an absolute deadline (ms, same clock as now()), or disarm with null. */
   arm(deadline: number | null): void {
     if (deadline === this.deadline && (this.timer || this.immediate || (this.waker && deadline !== null))) return;
-    this.cancel();
+    // Re-arming the waker replaces its deadline: no disarm first (one timerfd_settime per wake-up, not two).
+    this.cancel(this.waker !== null && deadline !== null);
     this.deadline = deadline;
     if (deadline === null) return;
     if (this.waker) {
@@ -92,8 +93,8 @@ export class Scheduler {
     });
   }
 
-  cancel(): void {
-    this.waker?.arm(null);
+  cancel(keepWaker = false): void {
+    if (!keepWaker) this.waker?.arm(null);
     this.armedAt = null;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);

@@ -56,7 +56,9 @@ export function applyScheduling(s: SchedulingSettings, log: Logger): SchedulingO
     }
   }
   if (s.realtimePriority > 0) {
-    const policy = s.policy === 'fifo' ? c.SCHED_FIFO : c.SCHED_RR;
+    // SCHED_RESET_ON_FORK: what the daemon starts (notify and track scripts, MISC_CHECKs, the config loader) runs
+    // SCHED_OTHER at nice 0, never at the daemon's real-time priority (a looping script would starve the box).
+    const policy = (s.policy === 'fifo' ? c.SCHED_FIFO : c.SCHED_RR) | c.SCHED_RESET_ON_FORK;
     let done = 0;
     try {
       for (const t of tids) {

@@ -1,7 +1,7 @@
 // Reload planning: which instances are unchanged, changed live, restarted, removed or added (pure).
 import { isDeepStrictEqual } from 'node:util';
 import type { Config, InstanceSettings } from '../config/schema.js';
-import { instanceFamily } from '../config/load.js';
+import { instanceFamily } from '../config/family.js';
 import { groupOfInstance } from '../config/sync-groups.js';
 
 export interface ReloadReport {

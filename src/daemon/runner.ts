@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { VrrpInstance } from '../engine/instance.js';
 import type { InstanceConfig } from '../engine/types.js';
 import type { InstanceSettings, Vip } from '../config/schema.js';
-import { instanceFamily } from '../config/load.js';
+import { instanceFamily } from '../config/family.js';
 import { advertDestinations, toEngineConfig, type EngineOptions } from '../config/engine-config.js';
 import type { Addr, Link } from '../net/ports.js';
 import { canonicalAddress } from '../protocol/addr.js';

@@ -9,6 +9,14 @@ import { TickPreparer, warmUp } from './tick.js';
 
 /** How long before a non-MASTER VRRP deadline its tick is prepared (see arm): 2 ms cost v2 at 1 s ~0.75 ms of precision (bench:failover), 20 ms none. */
 const PREPARE_LEAD_MS = 20;
+/**
+ * A late timer is worth a warning when it is late by more than this share of the shortest advert interval (at
+ * least 1 ms): 1 ms at 10 ms adverts, 100 ms at 1 s (where a few ms threaten nothing: Master_Down is 3 intervals
+ * plus Skew_Time, RFC 5798 §6.1). At most one warning per LATE_WARN_EVERY_MS, with the count of the others; the
+ * lateness itself is always in the metrics (vrrpd_timer_lateness_seconds).
+ */
+const LATE_WARN_SHARE = 0.1;
+const LATE_WARN_EVERY_MS = 10_000;
 
 export interface VrrpTimingHost {
   log: Logger;
@@ -24,6 +32,9 @@ export class VrrpTiming {
   private readonly preparer = new TickPreparer();
   /** Kinds of instance (family/version) whose hot path was warmed at launch. */
   private readonly warmed = new Set<string>();
+  /** Late-timer warnings: when the last was logged, how many were not since. */
+  private lateWarnedAt = -Infinity;
+  private lateUnlogged = 0;
 
   constructor(private readonly host: VrrpTimingHost) {}
 
@@ -59,15 +70,29 @@ export class VrrpTiming {
     channels.drain();
     const done = this.preparer.commit(now, this.host.runners(), this.host.now);
     if (done) executor.run(done.runner, done.actions, { deadline: done.deadline, firedAt: now, sentAt: done.sentAt }, true);
-    if (scheduler.lastLatenessMs > 1) {
-      log.warn({ latenessMs: Number(scheduler.lastLatenessMs.toFixed(3)), lag: scheduler.eventLoopLag() }, 'timer fired late: event loop lag threatens VRRP deadlines');
-    }
+    if (scheduler.lastLatenessMs > 1) this.lateTimer(now, scheduler, log);
     for (const r of this.host.runners()) {
       const d = r.inst.nextDeadline();
       if (d === null || d > now) continue;
       executor.run(r, r.inst.step(now, { type: 'tick' }), { deadline: d, firedAt: now, sentAt: null });
     }
     return true;
+  }
+
+  /** A timer fired late: warn if that matters at these intervals, at most once per LATE_WARN_EVERY_MS. */
+  private lateTimer(now: number, scheduler: Scheduler, log: Logger): void {
+    let shortest = Infinity;
+    for (const r of this.host.runners()) shortest = Math.min(shortest, r.settings.advertInterval);
+    const late = scheduler.lastLatenessMs;
+    if (late <= Math.max(1, LATE_WARN_SHARE * shortest)) return;
+    if (now - this.lateWarnedAt < LATE_WARN_EVERY_MS) {
+      this.lateUnlogged++;
+      return;
+    }
+    log.warn({ latenessMs: Number(late.toFixed(3)), maxLatenessMs: Number(scheduler.maxLatenessMs.toFixed(3)), alsoLateSinceLastWarning: this.lateUnlogged, lag: scheduler.eventLoopLag() },
+      'timer fired late: event loop lag threatens VRRP deadlines');
+    this.lateWarnedAt = now;
+    this.lateUnlogged = 0;
   }
 
   /**

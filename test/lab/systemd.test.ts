@@ -27,7 +27,10 @@ describe.skipIf(skip)('vrrpd under systemd (real daemon, NOTIFY_SOCKET)', () => 
     const sock = join(mkdtempSync(join(tmpdir(), 'vrrpd-notify-')), 'notify');
     listener = new NotifyListener(sock);
     const l = listener;
-    const cfg = lab.writeConfig('lvs1', labConfig('lvs1', { advertInterval: '100ms', version: 3 }));
+    // A notify script records its own scheduling policy: children must not inherit SCHED_RR (reset on fork).
+    const policyFile = join(sock, '..', 'notify-policy');
+    const cfg = lab.writeConfig('lvs1', labConfig('lvs1', { advertInterval: '100ms', version: 3,
+      extra: { notify: { master: `/bin/sh -c 'cut -d" " -f41 /proc/self/stat > ${policyFile}'` } } }));
     const t0 = performance.now();
     const p = lab.spawnIn('lvs1', ['env', `NOTIFY_SOCKET=${sock}`, 'WATCHDOG_USEC=200000', 'VRRPD_TEST_WEDGE_MS=1500',
       process.execPath, CLI, 'run', '-f', cfg, '--socket', join(sock, '..', 'ctl.sock'),
@@ -47,6 +50,9 @@ describe.skipIf(skip)('vrrpd under systemd (real daemon, NOTIFY_SOCKET)', () => 
       const f = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ');
       expect({ task: t, policy: Number(f[38]), rtprio: Number(f[37]) }).toEqual({ task: t, policy: 2, rtprio: 10 }); // SCHED_RR
     }
+    // The notify script ran SCHED_OTHER (policy 0), not at the daemon's real-time priority.
+    await waitFor(async () => existsSync(policyFile) && readFileSync(policyFile, 'utf8').trim() !== '', 5000, 20, 'the notify script ran');
+    expect(readFileSync(policyFile, 'utf8').trim()).toBe('0');
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     expect(/Cpus_allowed_list:\s+(\S+)/.exec(status)![1]).toBe('0');
 

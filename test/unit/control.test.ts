@@ -101,3 +101,43 @@ describe('pretty logs', () => {
     expect(prettyLine('not json')).toBe('not json');
   });
 });
+
+describe('decodeRequestLine: every request shape, nothing else', async () => {
+  const { decodeRequestLine } = await import('../../src/control/protocol.js');
+  const ok = (line: string) => decodeRequestLine(line);
+  it.each([
+    ['{"cmd":"status"}', { cmd: 'status' }],
+    ['{"cmd":"ping","id":7}', { cmd: 'ping', id: 7 }],
+    ['{"cmd":"reload","id":"a"}', { cmd: 'reload', id: 'a' }],
+    ['{"cmd":"resume","instance":"vi_1"}', { cmd: 'resume', instance: 'vi_1' }],
+    ['{"cmd":"yield"}', { cmd: 'yield' }],
+    ['{"cmd":"yield","instance":"vi_1","holdMs":null,"timeoutMs":600000}', { cmd: 'yield', instance: 'vi_1', holdMs: null, timeoutMs: 600000 }],
+    ['{"cmd":"yield","holdMs":0,"timeoutMs":0.5}', { cmd: 'yield', holdMs: 0, timeoutMs: 0.5 }],
+  ])('takes %s', (line, want) => {
+    const r = ok(line);
+    expect(r.ok && r.request).toEqual(want);
+  });
+  it.each([
+    ['[]', /^bad request: request: expected an object/],
+    ['"status"', /^bad request: request: expected an object/],
+    ['{}', /^bad request: cmd: expected one of/],
+    ['{"cmd":"toString"}', /^bad request: cmd: expected one of/],
+    ['{"cmd":"status","extra":1}', /unrecognized key\(s\) "extra"/],
+    ['{"cmd":"status","instance":"vi_1"}', /unrecognized key\(s\) "instance"/],
+    ['{"cmd":"yield","holdMs":-1}', /^bad request: holdMs: expected a number >= 0/],
+    ['{"cmd":"yield","holdMs":"5"}', /^bad request: holdMs: expected a number/],
+    ['{"cmd":"yield","timeoutMs":0}', /^bad request: timeoutMs: expected a number > 0/],
+    ['{"cmd":"yield","timeoutMs":600001}', /^bad request: timeoutMs: expected a number <= 600000/],
+    ['{"cmd":"resume","instance":3}', /^bad request: instance: expected a string/],
+    ['{"cmd":"ping","id":{}}', /^bad request: id: expected a string or a number/],
+    ['{"cmd":"ping","id":null}', /^bad request: id: expected a string or a number/],
+  ])('refuses %s', (line, msg) => {
+    const r = ok(line);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reply).toMatchObject({ ok: false, error: expect.stringMatching(msg) });
+  });
+  it('keeps the id of a refused request for the reply', () => {
+    const r = ok('{"cmd":"nope","id":"x1"}');
+    expect(!r.ok && r.reply.id).toBe('x1');
+  });
+});
