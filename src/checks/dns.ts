@@ -1,6 +1,6 @@
 // keepalived DNS_CHECK: a DNS query over UDP (RFC 1035 §4) encoded here, the reply decoded here; NOERROR passes.
 import { createSocket, type Socket } from 'node:dgram';
-import { randomInt } from 'node:crypto';
+import { crypto } from './lazy-builtins.js';
 import { isIPv6 } from 'node:net';
 import { canonicalAddress } from '../protocol/addr.js';
 import { aborted, describeError, type Probe, type ProbeResult } from './probes.js';
@@ -172,7 +172,7 @@ export function judgeReply(reply: Buffer, queryId: number, target: Pick<DnsTarge
 export function dnsQuery(t: DnsTarget, signal: AbortSignal): Promise<ProbeResult> {
   if (signal.aborted) return Promise.resolve(aborted);
   return new Promise((resolve) => {
-    const id = randomInt(0x10000);
+    const id = crypto().randomInt(0x10000);
     let query: Buffer;
     try {
       query = encodeQuery(id, t.name, t.queryType);

@@ -1,7 +1,7 @@
 // keepalived HTTP_GET / SSL_GET: one GET per URL on a fresh connection (HTTP/1.0), status, body MD5 and regex checked, bounded.
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { crypto, tls } from './lazy-builtins.js';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { aborted, describeError, type Probe, type ProbeResult } from './probes.js';
 
 export interface HttpUrl {
@@ -109,7 +109,7 @@ export function httpGet(target: HttpTarget, url: HttpUrl, signal: AbortSignal): 
   const local = target.sourceAddress ? { localAddress: target.sourceAddress } : {};
   return new Promise((resolve) => {
     const sock: Socket = target.tls
-      ? tlsConnect({ host: target.address, port: target.port, rejectUnauthorized: false, servername: sniOf(target.virtualHost), ...local })
+      ? tls().connect({ host: target.address, port: target.port, rejectUnauthorized: false, servername: sniOf(target.virtualHost), ...local })
       : netConnect({ host: target.address, port: target.port, noDelay: true, ...local });
     let done = false;
     let connected = false;
@@ -117,7 +117,7 @@ export function httpGet(target: HttpTarget, url: HttpUrl, signal: AbortSignal): 
     let status: number | null = null;
     let contentLength: number | null = null;
     let bodyBytes = 0;
-    const hash: Hash | null = want ? createHash('md5') : null;
+    const hash: Hash | null = want ? crypto().createHash('md5') : null;
     /** Body kept for the regex (up to maxBody). */
     const kept: Buffer[] | null = url.regex !== undefined ? [] : null;
 

@@ -1,5 +1,5 @@
 // keepalived PING_CHECK: one ICMP / ICMPv6 echo request (RFC 792, RFC 4443 §4.1) through the addon; the matching reply passes.
-import { randomInt } from 'node:crypto';
+import { crypto } from './lazy-builtins.js';
 import { isIPv6 } from 'node:net';
 import { canonicalAddress } from '../protocol/addr.js';
 import { constants, isNativeError, native, watchReadable, type PollHandle } from '../net/native.js';
@@ -91,8 +91,8 @@ export function pingOnce(t: PingTarget, signal: AbortSignal): Promise<ProbeResul
     try {
       const s = openIcmp(family);
       fd = s.fd;
-      const id = randomInt(0x10000);
-      const seq = randomInt(0x10000);
+      const id = crypto().randomInt(0x10000);
+      const seq = crypto().randomInt(0x10000);
       const sa = (a: string) => (family === 4 ? sockaddrIn(a) : sockaddrIn6(a));
       if (t.sourceAddress) native.bind(fd, sa(t.sourceAddress));
       timer = setTimeout(() => finish({ ok: false, reason: `no echo reply within ${t.timeoutMs} ms` }), t.timeoutMs);

@@ -1,5 +1,5 @@
 // keepalived UDP_CHECK: one datagram on a connected socket; an ICMP error fails; require_reply wants a fitting reply.
-import { randomBytes } from 'node:crypto';
+import { crypto } from './lazy-builtins.js';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { aborted, describeError, type Probe, type ProbeResult } from './probes.js';
@@ -89,7 +89,7 @@ export function udpExchange(t: UdpTarget, signal: AbortSignal): Promise<ProbeRes
       : { ok: true, reason: `sent; no ICMP error within ${t.timeoutMs} ms` }), t.timeoutMs);
     sock.on('error', (e) => finish({ ok: false, reason: describeError(e) }));
     sock.on('message', (msg) => finish(t.requireReply ? judgeUdpReply(msg, t) : { ok: true, reason: `reply of ${msg.length} bytes` }));
-    const payload = t.payload ?? randomBytes(32);
+    const payload = t.payload ?? crypto().randomBytes(32);
     const go = () => sock.connect(t.port, t.address, () => sock.send(payload, (e) => { if (e) finish({ ok: false, reason: describeError(e) }); }));
     if (t.sourceAddress) sock.bind({ address: t.sourceAddress, port: 0 }, go);
     else go();
