@@ -73,6 +73,7 @@ export class SnmpAgent {
     this.session = null;
     await s?.close();
     await this.loop;
+    this.host.log.info('SNMP: subagent stopped');
   }
 
   /** The served variables, rebuilt at most every REFRESH_MS. */

@@ -88,7 +88,7 @@ describe.skipIf(skip)('SNMP AgentX subagent with a real snmpd (netns lab)', () =
     }, 10_000, 200, `${count} vrrpv3NewMaster trap(s) in ${n}'s snmptrapd log`);
   }
 
-  it('snmpwalk shows each director\'s state and counters; a failover sends vrrpv3NewMaster; snmpd absent at start or restarted is survived', async () => {
+  it('snmpwalk shows each director\'s state and counters; a failover sends vrrpv3NewMaster; snmpd absent at start or restarted, and reloads, leave VRRP untouched', async () => {
     // lvs1: snmpd and snmptrapd first. lvs2: vrrpd first, its snmpd only later (the subagent must retry, VRRP unaffected).
     await startTrapd('lvs1');
     await startSnmpd('lvs1');
@@ -148,5 +148,19 @@ describe.skipIf(skip)('SNMP AgentX subagent with a real snmpd (netns lab)', () =
     expect(d2.running).toBe(true);
     expect(d2.lines.filter((l) => /"to":"/.test(l.text)).length).toBe(transitionsBefore);
     expect((await inst(lab, 'lvs2')).state).toBe('MASTER');
+
+    // Reload: global.snmp removed → the subtree is gone from snmpd; back → served again. VRRP untouched throughout.
+    const reload = async (snmp: boolean) => {
+      const cfg = parse(labConfig('lvs2')) as { global: Record<string, unknown> };
+      if (snmp) cfg.global.snmp = { agentx: file('lvs2', 'agentx.sock'), traps: true };
+      lab.writeConfig('lvs2', stringify(cfg));
+      expect((await lab.cli('lvs2', ['reload'])).code).toBe(0);
+    };
+    await reload(false);
+    await d2.waitLine((t) => t.includes('SNMP: subagent stopped'), 5000, { from });
+    await walkUntil('lvs2', (w) => ![...w.keys()].some((k) => k.startsWith(`${MIB}.1.`)), 'the VRRPv3-MIB gone after a reload without global.snmp');
+    await reload(true);
+    await walkUntil('lvs2', (w) => w.get(`${OPS}.6.${x2}`) === 'INTEGER: 3', 'served again after a reload with global.snmp');
+    expect(d2.lines.filter((l) => /"to":"/.test(l.text)).length).toBe(transitionsBefore);
   }, 120_000);
 });
