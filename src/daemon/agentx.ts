@@ -22,6 +22,9 @@ const FLAG_NON_DEFAULT_CONTEXT = 0x08;
 const FLAG_NETWORK_BYTE_ORDER = 0x10;
 const NOT_WRITABLE = 17;
 
+/** The master agent did not answer in time: the session is taken as dead. */
+class NoAnswer extends Error {}
+
 let patched = false;
 function patchOctetStrings(): void {
   if (patched) return;
@@ -172,7 +175,10 @@ export class AgentxSession {
   /** Send a notification (the master turns it into traps/informs as snmpd.conf says); rejects when the session is gone. */
   notify(trap: readonly number[], vars: readonly MibVar[]): Promise<void> {
     if (this.gone) return Promise.reject(new Error('no AgentX session'));
-    return this.call('notify', (cb) => this.sub.notify(trap.join('.'), vars.map(varbind), cb)).then(() => undefined);
+    return this.call('notify', (cb) => this.sub.notify(trap.join('.'), vars.map(varbind), cb)).then(() => undefined, (e: Error) => {
+      if (e instanceof NoAnswer) this.lose(e.message);
+      throw e;
+    });
   }
 
   /** Close the session (Close-PDU, bounded), then the socket. */
@@ -195,7 +201,7 @@ export class AgentxSession {
   /** One administrative request; rejects on an error status from the master or no answer in time. */
   private call(what: string, send: (cb: (e: Error | null, pdu: { error?: number }) => void) => void, timeoutMs = this.timeoutMs): Promise<{ error?: number }> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${what}: no answer from the master agent in ${timeoutMs} ms`)), timeoutMs);
+      const t = setTimeout(() => reject(new NoAnswer(`${what}: no answer from the master agent in ${timeoutMs} ms`)), timeoutMs);
       try {
         send((e, pdu) => {
           clearTimeout(t);
