@@ -1,7 +1,7 @@
 // keepalived global_defs: router id, VRRP defaults (version, GARP, checksum), the LVS sync daemon, SNMP; the rest ignored or refused.
 import type { MapContext, KeywordTable } from './keepalived-ctx.js';
 import type { Statement } from './keepalived-parse.js';
-import { parseAgentxAddress } from './snmp.js';
+import { parseAgentxAddress } from './agentx-address.js';
 
 /** What global_defs contributes: the router id and the defaults every vrrp_instance starts from. */
 export interface GlobalDefs {

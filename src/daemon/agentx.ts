@@ -1,7 +1,7 @@
 // One AgentX session (RFC 2741) over net-snmp: connect, open, register a subtree, answer GET/GETNEXT from a view, notify, ping.
 import snmp from 'net-snmp';
 import type { Subagent } from 'net-snmp';
-import type { AgentxAddress } from '../config/snmp.js';
+import type { AgentxAddress } from '../config/agentx-address.js';
 import { getVar, nextVar, type MibVar, type SnmpType } from './snmp-mib.js';
 
 /*

@@ -1,7 +1,8 @@
 // The SNMP subagent: the VRRPv3-MIB from the director's status, vrrpv3NewMaster/ProtoError notifications; reconnects with backoff, never in VRRP's way.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { parseAgentxAddress, type SnmpSettings } from '../config/snmp.js';
+import { parseAgentxAddress } from '../config/agentx-address.js';
+import type { SnmpSettings } from '../config/snmp.js';
 import type { DropReason } from '../protocol/drop.js';
 import type { TransitionReason, VrrpState } from '../engine/types.js';
 import type { DirectorObserver } from './director.js';

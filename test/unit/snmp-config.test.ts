@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatIssue, loadAnyConfig, parseConfig, type AnyLoadResult } from '../../src/config/load.js';
-import { parseAgentxAddress } from '../../src/config/snmp.js';
+import { parseAgentxAddress } from '../../src/config/agentx-address.js';
 
 const yaml = (global: string) => parseConfig(`global:\n${global}\ninstances:\n  vi_1: { interface: eth1, vrid: 1 }\n`, 'x.yaml');
 const TMP = mkdtempSync(join(tmpdir(), 'vrrpd-snmp-'));
