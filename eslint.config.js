@@ -36,7 +36,7 @@ export default tseslint.config(
   {
     // The pure core: codec, state machine, and the cores of the check loop and the track script.
     // Time is an argument, effects are returned actions.
-    files: ['src/protocol/**/*.ts', 'src/engine/**/*.ts', 'src/sim/**/*.ts', 'src/checks/core.ts', 'src/daemon/track-core.ts'],
+    files: ['src/protocol/**/*.ts', 'src/engine/**/*.ts', 'src/sim/**/*.ts', 'src/checks/core.ts', 'src/daemon/track-core.ts', 'src/daemon/snmp-mib.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: nodeBuiltins.flatMap((m) => [

@@ -121,7 +121,8 @@ License: Node.js
 ${readFileSync(nodeLicense, 'utf8').trim().split('\n').map((l) => ` ${l.trim() ? l : '.'}`).join('\n')}
 
 Files: ${LIB}/node_modules/*
-Comment: production dependencies from npm; each directory holds its own license file.
+Comment: production dependencies from npm; each directory holds its own license (a LICENSE file,
+ or, for net-snmp and asn1-ber, the License section of its README.md).
 License: various (MIT, Apache-2.0, ISC)
 `);
 

@@ -67,6 +67,20 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const socketPath = opts.socket ?? config.global.controlSocket;
   // One reload at a time; a failed validation keeps the running config untouched.
   let running = config; // the configuration in force, for the metrics
+  // The SNMP subagent (global.snmp): loaded only when configured; it observes the director from before its start.
+  let snmp = null as import('./daemon/snmp.js').SnmpAgent | null;
+  const applySnmp = async (settings: import('./config/snmp.js').SnmpSettings | undefined): Promise<void> => {
+    try {
+      if (snmp && !settings) { await snmp.stop(); snmp = null; } else if (snmp && settings) await snmp.update(settings);
+      else if (settings) {
+        const { SnmpAgent } = await import('./daemon/snmp.js');
+        snmp = new SnmpAgent(settings, { status: () => director.status(), observe: (o) => director.observe(o), config: () => running, log });
+        snmp.start();
+      }
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'SNMP subagent unavailable; VRRP runs without it');
+    }
+  };
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ applied: false, errors: [] });
   const reload = (): Promise<ReloadOutcome> => {
     reloading = reloading.then(async () => {
@@ -84,6 +98,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       try {
         const plan = await director.reload(next.config);
         running = next.config;
+        await applySnmp(next.config.global.snmp);
         return { applied: true, errors: [], warnings: next.warnings.map(formatIssue), plan };
       } catch (e) {
         log.error({ err: (e as Error).message }, 'reload refused; keeping the running configuration');
@@ -116,11 +131,13 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   process.once('SIGTERM', () => requestStop('SIGTERM'));
   process.once('SIGINT', () => requestStop('SIGINT'));
   process.on('SIGHUP', () => onHup());
+  await applySnmp(config.global.snmp);
   try {
     await director.start();
   } catch (e) {
     log.fatal({ err: (e as Error).message }, 'cannot start');
     await director.stop().catch(() => undefined);
+    await snmp?.stop();
     return 1;
   }
   await control.listen(config.global.controlGroup);
@@ -148,6 +165,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       systemd?.stopping();
       if (autoReload) clearInterval(autoReload);
       await director.stop();
+      await snmp?.stop();
       await control.close();
       metricsServer?.close();
       log.info({ signal, stopMs: Number(process.hrtime.bigint() - t0) / 1e6 }, 'vrrpd stopped');

@@ -1,6 +1,7 @@
-// keepalived global_defs: router id, VRRP defaults (version, GARP, checksum), the LVS sync daemon; the rest ignored or refused.
+// keepalived global_defs: router id, VRRP defaults (version, GARP, checksum), the LVS sync daemon, SNMP; the rest ignored or refused.
 import type { MapContext, KeywordTable } from './keepalived-ctx.js';
 import type { Statement } from './keepalived-parse.js';
+import { parseAgentxAddress } from './agentx-address.js';
 
 /** What global_defs contributes: the router id and the defaults every vrrp_instance starts from. */
 export interface GlobalDefs {
@@ -20,6 +21,10 @@ export interface GlobalDefs {
   /** lvs_timeouts, in seconds. */
   timeouts?: { tcp?: number; tcpFin?: number; udp?: number };
   netNamespace?: string;
+  /** enable_snmp_vrrp / enable_snmp_rfc / enable_snmp_rfcv3, snmp_socket, enable_traps → global.snmp. */
+  snmp?: { enabled: boolean; agentx?: string; traps: boolean };
+  /** snmp_socket named a transport vrrpd cannot use: the subagent stays off whatever enables it. */
+  snmpRefused?: boolean;
 }
 
 export interface SyncDaemonDef {
@@ -35,7 +40,8 @@ export interface SyncDaemonDef {
 }
 
 const EMAIL = 'vrrpd sends no e-mail (use notify scripts)';
-const SNMP = 'no SNMP or D-Bus in vrrpd (use `vrrpd status --json` and the Prometheus metrics)';
+const SNMP = 'vrrpd serves the VRRPv3-MIB (RFC 6527) only (enable_snmp_rfcv3); no KEEPALIVED-MIB, VRRP-MIB (RFC 2787) or checker MIB';
+const DBUS = 'no D-Bus in vrrpd (use `vrrpd status --json` and the Prometheus metrics)';
 const PROCESS = "tuning of keepalived's processes and files; vrrpd is one process (set priorities, affinity and limits in its systemd unit)";
 const SCRIPTS = "vrrpd runs scripts as its own user, without keepalived's script security checks";
 const FIFO = 'notify FIFOs are not supported; use notify scripts (notify.any receives the same INSTANCE name state priority)';
@@ -46,6 +52,16 @@ function each(keywords: string, reason: string): Record<string, string> {
 }
 
 type NumKey = 'garpMasterDelay' | 'garpMasterRefresh' | 'garpInterval' | 'gnaInterval' | 'garpMasterRepeat' | 'garpRefreshRepeat' | 'garpLowerPrioRepeat';
+
+/** An enable_snmp_* keyword that turns the VRRPv3-MIB subagent on (`note`: what it does not give, as a warning). */
+function enableSnmp(note?: string) {
+  return (s: Statement, g: GlobalDefs): void => {
+    if (g.ctx.bool(s) !== true) return;
+    g.snmp = { traps: false, ...g.snmp, enabled: true };
+    g.ctx.at('global.snmp', s);
+    if (note) g.ctx.warn(s, note);
+  };
+}
 
 function setNum(key: NumKey, how: 'seconds' | 'int') {
   return (s: Statement, g: GlobalDefs): void => {
@@ -132,6 +148,24 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
       g.ctx.extra(s, 1);
       g.ctx.at('global.netNamespace', s);
     },
+    enable_snmp_rfcv3: enableSnmp(),
+    enable_snmp_rfc: enableSnmp('the VRRPv3-MIB (RFC 6527) is served; VRRP-MIB (RFC 2787) is not'),
+    enable_snmp_vrrp: enableSnmp('vrrpd serves the VRRPv3-MIB (RFC 6527) instead of KEEPALIVED-MIB\'s VRRP part'),
+    enable_traps: (s, g) => {
+      if (g.ctx.bool(s) === true) g.snmp = { enabled: false, ...g.snmp, traps: true };
+    },
+    snmp_socket: (s, g) => {
+      const a = g.ctx.arg(s, 0, 'an AgentX socket');
+      g.ctx.extra(s, 1);
+      if (a === undefined) return;
+      if (parseAgentxAddress(a) === null) {
+        g.ctx.warn(s, `"${a}": vrrpd reaches the AgentX master over a Unix socket (PATH, unix:PATH) or tcp:HOST:PORT only; SNMP stays off`);
+        g.snmp = { traps: false, ...g.snmp, enabled: false };
+        g.snmpRefused = true;
+        return;
+      }
+      g.snmp = { enabled: false, traps: false, ...g.snmp, agentx: a };
+    },
     vrrp_skip_check_adv_addr: (s, g) => {
       // keepalived checks every advert's address list by default (vrrpd: strictAddressCheck); skipping is refused.
       if (g.ctx.bool(s) !== false) g.ctx.error(s, 'not supported: vrrpd checks the address list of every advert (keepalived\'s default); skipping it for the same master is not');
@@ -149,9 +183,8 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
   ignored: {
     ...each(`notification_email notification_email_from smtp_server smtp_helo_name smtp_connect_timeout smtp_alert
       smtp_alert_vrrp smtp_alert_checker no_email_faults no_checker_emails`, EMAIL),
-    ...each(`snmp_socket enable_snmp_vrrp enable_snmp_checker enable_snmp_rfc enable_snmp_rfcv2 enable_snmp_rfcv3
-      enable_snmp_keepalived enable_traps snmp_vs_stats_update_interval snmp_rs_stats_update_interval enable_dbus
-      enable_dbus_create_instance dbus_service_name dbus_no_interface_name`, SNMP),
+    ...each('enable_snmp_checker enable_snmp_rfcv2 enable_snmp_keepalived snmp_vs_stats_update_interval snmp_rs_stats_update_interval', SNMP),
+    ...each('enable_dbus enable_dbus_create_instance dbus_service_name dbus_no_interface_name', DBUS),
     ...each(`vrrp_priority checker_priority bfd_priority vrrp_no_swap checker_no_swap bfd_no_swap vrrp_rt_priority
       checker_rt_priority bfd_rt_priority vrrp_rlimit_rttime checker_rlimit_rttime bfd_rlimit_rttime vrrp_cpu_affinity
       checker_cpu_affinity bfd_cpu_affinity max_auto_priority min_auto_priority_delay child_wait_time process_names

@@ -62,7 +62,7 @@ export const REAL_SERVER: KeywordTable<RsDraft> = {
   ignored: {
     notify_up: 'no real-server notify scripts in vrrpd (they run after the change; the table is the same)',
     notify_down: 'no real-server notify scripts in vrrpd (they run after the change; the table is the same)',
-    smtp_alert: 'vrrpd sends no e-mail', snmp_name: 'no SNMP in vrrpd',
+    smtp_alert: 'vrrpd sends no e-mail', snmp_name: 'no checker MIB in vrrpd (it serves the VRRPv3-MIB only)',
   },
   refused: {
     BFD_CHECK: 'BFD is not supported: the real server would go unchecked by it',
@@ -173,7 +173,7 @@ export const VIRTUAL_SERVER: KeywordTable<VsDraft> = {
   },
   ignored: {
     ha_suspend: 'vrrpd checks the real servers whether or not it holds the address (the table a MASTER programs is the same)',
-    smtp_alert: 'vrrpd sends no e-mail', snmp_name: 'no SNMP in vrrpd',
+    smtp_alert: 'vrrpd sends no e-mail', snmp_name: 'no checker MIB in vrrpd (it serves the VRRPv3-MIB only)',
     nat_mask: 'obsolete (keepalived 1.x); keepalived 2 ignores it too',
   },
   refused: {

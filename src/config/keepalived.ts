@@ -209,6 +209,9 @@ function assemble(top: Top): ConfigInput {
   const instances: NonNullable<ConfigInput['instances']> = {};
   const config: ConfigInput = g.routerId !== undefined ? { global: { routerId: g.routerId }, instances } : { instances };
   if (g.netNamespace !== undefined) (config.global ??= {} as NonNullable<ConfigInput['global']>).netNamespace = g.netNamespace;
+  if (g.snmp?.enabled && !g.snmpRefused) {
+    (config.global ??= {} as NonNullable<ConfigInput['global']>).snmp = { traps: g.snmp.traps, ...(g.snmp.agentx !== undefined ? { agentx: g.snmp.agentx } : {}) };
+  }
   for (const d of top.instances) instances[d.name] = finishInstance(d, g, new Set(scripts.keys()), new Set(files.keys()));
   if (Object.keys(syncGroups).length) config.syncGroups = syncGroups;
   // keepalived looks a FILE_CHECK's track_file up when it reads the checker: among those defined before it.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { canonicalAddress, familyOf } from '../protocol/addr.js';
 
 import { DURATION_RE, UNIT_MS } from './duration.js';
+import { snmpSchema } from './snmp.js';
 
 /** A duration: a number of seconds, or a string like "1s", "100ms", "2.5s", "1m". Result in ms. */
 export const duration = z
@@ -451,6 +452,8 @@ export const configSchema = z.strictObject({
      * as by SIGHUP: validated whole, a bad one refused and the running config kept (ldirectord autoreload).
      */
     autoReload: duration.optional(),
+    /** SNMP AgentX subagent serving the VRRPv3-MIB (RFC 6527); off when absent (config/snmp.ts). */
+    snmp: snmpSchema.optional(),
     /**
      * Timing on a busy box (keepalived vrrp_rt_priority, vrrp_no_swap, vrrp_cpu_affinity): every thread of the
      * daemon at a real-time priority, its memory locked, its CPUs. `vrrpd run --rt-priority/--lock-memory/

@@ -1,6 +1,6 @@
 // The shell around the engines: feeds them packets, ticks, link events and requests; hands their actions to the executor.
 import type { Logger } from 'pino';
-import type { EngineEvent, VrrpState } from '../engine/types.js';
+import type { EngineEvent, TransitionReason, VrrpState } from '../engine/types.js';
 import { decodeAdvert, isMulticast } from '../protocol/advert.js';
 import { bytesToAddress } from '../protocol/addr.js';
 import { emptyDropCounters, type DropReason } from '../protocol/drop.js';
@@ -38,6 +38,13 @@ export interface DirectorOptions {
   openIpvs?: OpenIpvs;
 }
 
+/** Who wants to hear of transitions and drops as they happen (the SNMP subagent); a throwing observer is logged, never fatal. */
+export interface DirectorObserver {
+  transition?(instance: string, from: VrrpState, to: VrrpState, reason: TransitionReason): void;
+  /** A received VRRP packet was dropped; instance: the one it was meant for, when known. */
+  drop?(reason: DropReason, instance: string | undefined): void;
+}
+
 export class Director {
   private readonly runners: Runner[] = [];
   private readonly channels: Channels;
@@ -58,6 +65,7 @@ export class Director {
   private readonly startedAt: number;
   private readonly wallOffset: number;
   private stopping = false;
+  private readonly observers = new Set<DirectorObserver>();
 
   constructor(private readonly opts: DirectorOptions) {
     this.now = opts.now ?? monotonicMs;
@@ -86,10 +94,23 @@ export class Director {
       syncServices: () => this.services.sync(),
       feed: (r, ev) => { if (this.runners.includes(r)) this.feed(r, ev); },
       countDrop: (reason, fields) => this.countDrop(reason, fields),
+      transitioned: (r, t) => this.tell((o) => o.transition?.(r.name, t.from, t.to, t.reason)),
     });
     this.vrrpTiming = new VrrpTiming({
       log: this.log, now: this.now, runners: () => this.runners, channels: this.channels, executor: this.executor, scheduler: this.scheduler,
     });
+  }
+
+  /** Hear transitions and drops as they happen; returns the unsubscribe. */
+  observe(o: DirectorObserver): () => void {
+    this.observers.add(o);
+    return () => { this.observers.delete(o); };
+  }
+
+  private tell(f: (o: DirectorObserver) => void): void {
+    for (const o of this.observers) {
+      try { f(o); } catch (e) { this.log.error({ err: (e as Error).message }, 'observer failed'); }
+    }
   }
 
   /** Transitions by instance, from, to, reason (tab-joined), for metrics. */
@@ -207,7 +228,15 @@ export class Director {
     const now = rx.arrivalMs != null && rx.arrivalMs <= t && rx.arrivalMs > t - 1000 ? rx.arrivalMs : t;
     const d = decodeAdvert(rx.payload, { family: rx.family, src: rx.src, dst: rx.dst, ttl: rx.ttl });
     const src = rx.src.length === 4 || rx.src.length === 16 ? bytesToAddress(rx.src) : '?';
-    if (!d.ok) return this.countDrop(d.reason, { src, detail: d.detail });
+    if (!d.ok) {
+      // Charged to the instance its VRID names on this link too (per-instance SNMP statistics); the VRID byte of a
+      // packet that did not decode is read as it stands.
+      const vrid = d.advert?.vrid ?? rx.payload[1];
+      const to = vrid === undefined ? null : this.channels.route(this.runners, rx, vrid, src);
+      const r = to && 'runner' in to ? to.runner : undefined;
+      if (r) r.rxErrors[d.reason] = (r.rxErrors[d.reason] ?? 0) + 1;
+      return this.countDrop(d.reason, { src, detail: d.detail, ...(r ? { instance: r.name } : {}) });
+    }
     const to = this.channels.route(this.runners, rx, d.advert.vrid, src); // an extra path's too (instance extraPaths)
     if ('drop' in to) return this.countDrop(to.drop, { src, vrid: d.advert.vrid, detail: to.detail });
     this.feed(to.runner, { type: 'advert', advert: d.advert, src, ttl: rx.ttl, unicast: !isMulticast(rx.dst), ...('local' in to ? { local: to.local } : {}) }, now);
@@ -271,6 +300,7 @@ export class Director {
   private countDrop(reason: DropReason, fields: Record<string, unknown>): void {
     this.drops[reason]++;
     this.log.debug({ reason, ...fields }, 'VRRP packet dropped');
+    if (this.observers.size) this.tell((o) => o.drop?.(reason, typeof fields.instance === 'string' ? fields.instance : undefined));
   }
 
   // ---- status ----

@@ -21,6 +21,8 @@ export interface ExecutorHost {
   /** Feed an event back into a runner's engine (servicesReady once the IPVS gate opened). */
   feed(r: Runner, ev: EngineEvent): void;
   countDrop(reason: DropReason, fields: Record<string, unknown>): void;
+  /** A transition the engine decided, once it is logged (the director tells its observers: SNMP notifications). */
+  transitioned?(r: Runner, t: Extract<Action, { type: 'transition' }>): void;
 }
 
 /** The timer tick being handled: its deadline, when it fired, when its first advert left. */
@@ -77,6 +79,7 @@ export class Executor {
         const tt = this.tick;
         const timing = tt ? { timerLateMs: round3(tt.firedAt - tt.deadline), ...(tt.sentAt !== null ? { advertLateMs: round3(tt.sentAt - tt.deadline) } : {}) } : {};
         log.info({ instance: r.name, from: a.from, to: a.to, reason: a.reason, detail: a.detail, ...timing }, `${r.name}: ${a.from} -> ${a.to} (${a.reason})`);
+        this.host.transitioned?.(r, a);
         return;
       }
       case 'notify':

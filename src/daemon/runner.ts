@@ -7,6 +7,7 @@ import { instanceFamily } from '../config/family.js';
 import { advertDestinations, toEngineConfig, type EngineOptions } from '../config/engine-config.js';
 import type { Addr, Link } from '../net/ports.js';
 import { canonicalAddress } from '../protocol/addr.js';
+import type { DropReason } from '../protocol/drop.js';
 import { Notifier } from './notify.js';
 
 /** The outcome of `vrrpd yield` for one instance (a control-socket reply). */
@@ -56,6 +57,11 @@ export interface Runner {
   queue: Promise<void>;
   yieldWaiters: ((r: YieldResult) => void)[];
   garpSent: number;
+  /**
+   * Packets the decoder refused (bad TTL, checksum, type, length...) whose VRID byte names this instance on its
+   * link: counted here as well as in the daemon's drops, for the per-instance SNMP statistics.
+   */
+  rxErrors: Partial<Record<DropReason, number>>;
   /** No source address was found at start: the instance runs in FAULT. */
   noSource: boolean;
   notifier: Notifier;
@@ -106,6 +112,6 @@ export function buildRunner(name: string, s: InstanceSettings, addrs: Addr[], li
   return {
     name, settings: s, family, ifindex: link.index, engineCfg, inst: new VrrpInstance(engineCfg, now),
     vips, advertDsts: advertDestinations(s, family), paths, ipId: 0, queue: Promise.resolve(), yieldWaiters: [],
-    garpSent: 0, noSource: primary === null, notifier: new Notifier(name, log), adverts: new Map(),
+    garpSent: 0, rxErrors: {}, noSource: primary === null, notifier: new Notifier(name, log), adverts: new Map(),
   };
 }

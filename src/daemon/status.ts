@@ -16,7 +16,7 @@ export interface StatusReport {
   /** Present when the config has sync groups. */
   syncGroups?: SyncGroupStatus[];
   instances: {
-    name: string; vrid: number; version: number; interface: string; state: VrrpState; priority: number;
+    name: string; vrid: number; version: number; interface: string; ifindex?: number; state: VrrpState; priority: number;
     effectivePriority: number; master: string | null; masterPriority: number | null; primaryAddress: string;
     vips: string[]; configuredVips: { address: string; dev: string }[]; since: string; reason: string | null;
     reasonDetail: string; held: boolean; faults: string[]; advertIntervalMs: number; masterAdverIntervalMs: number;
@@ -41,6 +41,7 @@ export function buildStatus(runners: readonly Runner[], drops: Record<DropReason
         vrid: r.settings.vrid,
         version: r.settings.version,
         interface: r.settings.interface,
+        ifindex: r.ifindex,
         state: st.state,
         priority: r.settings.priority,
         effectivePriority: st.effectivePriority,
@@ -56,7 +57,7 @@ export function buildStatus(runners: readonly Runner[], drops: Record<DropReason
         faults: [...st.faults],
         advertIntervalMs: r.settings.advertInterval,
         masterAdverIntervalMs: st.masterAdverIntervalCs * 10,
-        counters: { ...st.counters, garpSent: r.garpSent },
+        counters: { ...st.counters, garpSent: r.garpSent, rxErrors: { ...r.rxErrors } },
         ...(r.engineCfg.syncGroup !== undefined ? { syncGroup: r.engineCfg.syncGroup, wantsMaster: st.wantsMaster } : {}),
       };
     }),

@@ -84,6 +84,29 @@ describe('director', () => {
     expect(d.status().daemon.drops).toEqual({ 'vrid-not-configured': 1, 'bad-checksum': 1 });
   });
 
+  it('a decoder drop is charged to the instance its VRID names (rxErrors) too; observers hear drops and transitions (SNMP)', async () => {
+    const net = new FakeNet();
+    const d = new Director({ config: config(''), io: net, log, ...timing() });
+    running.push(d);
+    const heard: string[] = [];
+    d.observe({ transition: (i, from, to, reason) => heard.push(`${i} ${from}>${to} ${reason}`), drop: (r, i) => heard.push(`drop ${r} ${i ?? '-'}`) });
+    d.observe({ transition: () => { throw new Error('a broken observer'); } }); // logged, never fatal
+    await d.start();
+    await waitState(d, 'MASTER');
+    const mine = encodeAdvert({ version: 3, family: 4, vrid: 1, priority: 100, intervalCs: 1, addresses: ['192.168.1.250'], src: '172.16.1.252', dst: '224.0.0.18' });
+    const other = encodeAdvert({ version: 3, family: 4, vrid: 9, priority: 100, intervalCs: 1, addresses: [], src: '172.16.1.252', dst: '224.0.0.18' });
+    const rx = (payload: Uint8Array, ttl = 255) => net.inject({ family: 4, payload, src: addressToBytes('172.16.1.252')!, dst: addressToBytes('224.0.0.18')!, ttl });
+    rx(mine, 64);
+    const badType = mine.slice(); badType[0] = 0x32;
+    rx(badType);
+    const badSum = other.slice(); badSum[6] = badSum[6]! ^ 0xff;
+    rx(badSum); // VRID 9: no instance to charge
+    expect(d.status().instances[0]!.counters.rxErrors).toEqual({ 'bad-ttl': 1, 'bad-type': 1 });
+    expect(d.status().daemon.drops).toEqual({ 'bad-ttl': 1, 'bad-type': 1, 'bad-checksum': 1 });
+    expect(heard).toEqual(['vi_1 INIT>BACKUP startup', 'vi_1 BACKUP>MASTER no-master', 'drop bad-ttl vi_1', 'drop bad-type vi_1', 'drop bad-checksum -']);
+    expect(d.status().instances[0]!.ifindex).toBe((await net.links()).find((l) => l.name === 'eth1')?.index);
+  });
+
   it('a tracked interface going down: priority 0, VIPs released, FAULT; back up: BACKUP then MASTER', async () => {
     const { d, net } = await start(config('    trackInterfaces: [ eth0 ]\n'));
     await waitState(d, 'MASTER');
