@@ -99,9 +99,9 @@ describe.skipIf(skip)(`the Debian package on a bare Debian root (${SUITE})`, () 
 
   it('vrrpd --version and vrrpd check on the shipped sample', () => {
     const v = inRoot(['vrrpd', '--version']);
-    expect(v).toEqual({ code: 0, out: `${JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version}\n` });
+    expect(v).toMatchObject({ code: 0, out: `${JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version}\n` });
     const c = inRoot(['vrrpd', 'check', '-f', '/etc/vrrpd/vrrpd.yaml']);
-    expect(c).toEqual({ code: 0, out: '/etc/vrrpd/vrrpd.yaml: valid, 1 instance(s)\n' });
+    expect(c).toMatchObject({ code: 0, out: '/etc/vrrpd/vrrpd.yaml: valid, 1 instance(s)\n' });
     // The check is real: a typo in the sample is refused with its line.
     const bad = inRoot(['sh', '-c', 'sed s/priority:/prority:/ /etc/vrrpd/vrrpd.yaml > /tmp/bad.yaml && vrrpd check -f /tmp/bad.yaml']);
     expect(bad.code).toBe(1);
