@@ -1,5 +1,6 @@
 // ipvsadm rule sets as vrrpd input: `ipvsadm -S` output and shell scripts running ipvsadm, replayed into virtualServers.
 import { readFileSync } from 'node:fs';
+export { isIpvsadmRules } from './detect.js';
 import type { ConfigInput } from './schema.js';
 import { duration } from './keepalived-ctx.js';
 import { InputContext, type MappedInput, type Where } from './input-ctx.js';
@@ -12,10 +13,6 @@ type RsIn = NonNullable<VsIn['realServers']>[number];
 
 const PROGRAM = /^(?:\/usr)?(?:\/s?bin\/)?ipvsadm$/;
 
-/** Format detection: ipvsadm-save lines (-A/-a) or a script that runs ipvsadm. */
-export function isIpvsadmRules(text: string): boolean {
-  return text.split(/\r?\n/).some((l) => /^\s*-[AaEe]\s+-[tufs]/.test(l) || /^\s*-[Aa][tuf]\s/.test(l) || /^\s*(sudo\s+)?(\/usr)?(\/s?bin\/)?ipvsadm\s+-/.test(l) || /^\s*\$\{?IPVSADM\}?\s+-/.test(l));
-}
 
 interface Service { key: string; name: string; where: Where; vs: VsIn; reals: Map<string, { where: Where; rs: RsIn }> }
 

@@ -1,5 +1,7 @@
 // keepalived.conf as vrrpd input: format detection, and parse + map to a vrrpd config object (YAML input shape) with diagnostics.
 import { hostname } from 'node:os';
+export { isKeepalivedConfig } from './detect.js';
+export { positionOf } from './positions.js';
 import { stringify } from 'yaml';
 import type { ConfigInput } from './schema.js';
 import { MapContext, type KeywordTable } from './keepalived-ctx.js';
@@ -38,18 +40,6 @@ export interface KeepalivedResult {
   settings: Map<string, Pos[]>;
 }
 
-const KEEPALIVED_TOP = /^(global_defs|vrrp_instance|vrrp_script|vrrp_sync_group|virtual_server|virtual_server_group|track_file|vrrp_track_file|vrrp_track_process|static_ipaddress|static_routes|static_rules|include[rmwba]?|net_namespace|bfd_instance|garp_group|linkbeat_interfaces)\b/;
-
-/** Format detection: YAML configs start with "key:" lines; keepalived files with keywords and { } blocks. */
-export function isKeepalivedConfig(text: string): boolean {
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    if (line.startsWith('---') || line.startsWith('%') || /^[A-Za-z_][\w.-]*\s*:(\s|$)/.test(line) || line.startsWith('{"')) return false;
-    return KEEPALIVED_TOP.test(line) || /[{}]\s*$/.test(line) || /^[@$]/.test(line);
-  }
-  return false;
-}
 
 interface Top {
   ctx: MapContext;
@@ -294,15 +284,6 @@ function syncDaemon(top: Top): NonNullable<NonNullable<ConfigInput['ipvs']>['syn
   };
 }
 
-/** Where the keepalived file sets a config path (or the nearest enclosing path it knows). */
-export function positionOf(positions: Map<string, Pos>, path: string): Pos | undefined {
-  const parts = path.split('.');
-  for (let n = parts.length; n > 0; n--) {
-    const p = positions.get(parts.slice(0, n).join('.'));
-    if (p) return p;
-  }
-  return undefined;
-}
 
 /** The YAML text of an imported config: a header naming the source and listing every warning, then the config. */
 export function renderImport(source: string, config: ConfigInput, warnings: string[]): string {

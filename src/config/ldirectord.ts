@@ -1,5 +1,6 @@
 // ldirectord.cf as vrrpd input: global and per-virtual options mapped to virtualServers (ldirectord's defaults made explicit).
 import { readFileSync } from 'node:fs';
+export { isLdirectordConfig } from './detect.js';
 import type { ConfigInput } from './schema.js';
 import { duration } from './keepalived-ctx.js';
 import { InputContext, type MappedInput } from './input-ctx.js';
@@ -11,16 +12,6 @@ import { resolvePort } from './services.js';
 
 type VsIn = NonNullable<ConfigInput['virtualServers']>[string];
 
-/** Format detection: `virtual=` sections or ldirectord's global keywords as `key=value` lines. */
-export function isLdirectordConfig(text: string): boolean {
-  for (const raw of text.split(/\r?\n/)) {
-    if (/^\s*(#|$)/.test(raw)) continue;
-    const m = /^([a-z][a-z0-9_]*)\s*=/.exec(raw);
-    if (m && (m[1] === 'virtual' || m[1] === 'virtual6' || LDIRECTORD_KEYWORDS[m[1]!]?.scope === 'global' || LDIRECTORD_KEYWORDS[m[1]!]?.scope === 'both')) return true;
-    if (!m) return false;
-  }
-  return false;
-}
 
 /** The global section: ldirectord's defaults (set_defaults) and what the file sets. */
 export interface Globals {

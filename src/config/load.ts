@@ -4,14 +4,17 @@ import { addressToBytes } from '../protocol/addr.js';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
-import { importSummary, isKeepalivedConfig, parseKeepalivedConfig, positionOf as kaPositionOf, type KeepalivedDiagnostic } from './keepalived.js';
+import type { KeepalivedDiagnostic } from './keepalived-parse.js';
+import { detectFormat } from './detect.js';
+import { positionOf as kaPositionOf } from './positions.js';
+import { parseLdirectordConfig } from './ldirectord.js';
+import { parseIpvsadmRules } from './ipvsadm.js';
+export { detectFormat } from './detect.js';
 import { expandSyncGroups, syncGroupChecks } from './sync-groups.js';
 import { dirname, resolve } from 'node:path';
 import { familyOfText, instanceFamily } from './family.js';
 export { instanceFamily } from './family.js';
 import type { MappedInput, Pos } from './input-ctx.js';
-import { isLdirectordConfig, parseLdirectordConfig } from './ldirectord.js';
-import { isIpvsadmRules, parseIpvsadmRules } from './ipvsadm.js';
 
 import type { ConfigIssue } from './issue.js';
 export { formatIssue, type ConfigIssue } from './issue.js';
@@ -289,13 +292,6 @@ function expandIncludes(raw: Record<string, unknown>, file: string, errors: Conf
 export type ConfigFormat = 'yaml' | 'keepalived' | 'ldirectord' | 'ipvsadm' | 'auto';
 
 /** The input format of a file's text: keepalived, ldirectord, ipvsadm rules, else YAML. */
-export function detectFormat(text: string): 'yaml' | 'keepalived' | 'ldirectord' | 'ipvsadm' {
-  if (isKeepalivedConfig(text)) return 'keepalived';
-  if (isLdirectordConfig(text)) return 'ldirectord';
-  if (isIpvsadmRules(text)) return 'ipvsadm';
-  return 'yaml';
-}
-
 export interface AnyLoadOptions extends ParseOptions {
   /** 'auto' (default): keepalived syntax when the file looks like it, YAML otherwise. */
   format?: ConfigFormat;
@@ -328,8 +324,9 @@ export async function loadAnyConfig(file: string, opts: AnyLoadOptions = {}): Pr
   }
   const parse: ParseOptions = opts.validators ? { validators: opts.validators } : {};
   if (format === 'yaml') return { ...(await loadConfig(file, parse)), format };
+  // keepalived.conf's mapper (the largest) is loaded only for a keepalived file.
   const ka: Pick<MappedInput<ConfigInput>, 'config' | 'diagnostics' | 'positions'> & { notes?: string[]; settings?: Map<string, Pos[]> } = format === 'keepalived'
-    ? await parseKeepalivedConfig(file, { strict: opts.strict === true, ...(opts.includeRoot ? { includeRoot: opts.includeRoot } : {}) })
+    ? await (await import('./keepalived.js')).parseKeepalivedConfig(file, { strict: opts.strict === true, ...(opts.includeRoot ? { includeRoot: opts.includeRoot } : {}) })
     : format === 'ldirectord' ? parseLdirectordConfig(file, { strict: opts.strict === true }) : parseIpvsadmRules(file, { strict: opts.strict === true });
   const notes = ka.notes ?? [];
   const fromKa = (d: KeepalivedDiagnostic): ConfigIssue => ({ file: d.file, line: d.line, col: d.col, path: d.keyword, message: d.message });
@@ -343,7 +340,7 @@ export async function loadAnyConfig(file: string, opts: AnyLoadOptions = {}): Pr
   };
   const all = [...ka.diagnostics, ...(r.ok ? r.warnings.map((w) => ({ ...relocate(w), severity: 'warning' as const })) : r.errors.map((e) => ({ ...relocate(e), severity: 'error' as const })))];
   const summary = ka.settings
-    ? { summary: importSummary({ settings: ka.settings, diagnostics: all.map((d) => ({ keyword: '', message: d.message, file: d.file, line: d.line, col: d.col, severity: d.severity })) }) }
+    ? { summary: (await import('./keepalived.js')).importSummary({ settings: ka.settings, diagnostics: all.map((d) => ({ keyword: '', message: d.message, file: d.file, line: d.line, col: d.col, severity: d.severity })) }) }
     : {};
   if (!r.ok || kaErrors.length) {
     return { ok: false, errors: [...kaErrors, ...(r.ok ? [] : r.errors.map(relocate))], warnings: kaWarnings, format, mapped: ka.config, notes, ...summary };
