@@ -66,11 +66,10 @@ try {
   // --- the runtime and the product --------------------------------------------------------------------
   copy(NODE, `${LIB}/node`, 0o755);
   put(`${LIB}/package.json`, `${JSON.stringify({ name: pkg.name, version, type: pkg.type, license: pkg.license, dependencies: pkg.dependencies }, null, 2)}\n`);
-  // dist/ without the test lab (src/lab: namespaces and probes for tests and the demo) and without source maps.
-  cpSync(join(REPO, 'dist'), S(`${LIB}/dist`), {
-    recursive: true,
-    filter: (src) => !src.endsWith('.map') && !src.endsWith('.d.ts') && relative(join(REPO, 'dist'), src).split('/')[0] !== 'lab',
-  });
+  // The command as bundled by npm run build (scripts/bundle.mjs): dist/cli.js and its chunks, nothing else of dist/.
+  if (!existsSync(join(REPO, 'dist/chunks'))) die('dist/chunks is missing: npm run build bundles the command');
+  copy(join(REPO, 'dist/cli.js'), `${LIB}/dist/cli.js`, 0o755);
+  cpSync(join(REPO, 'dist/chunks'), S(`${LIB}/dist/chunks`), { recursive: true });
   copy(join(REPO, 'build/Release/vrrpd_native.node'), `${LIB}/build/Release/vrrpd_native.node`, 0o644);
   // Production dependencies: exactly the lockfile's non-dev entries, copied from node_modules (offline, as tested).
   const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8'));

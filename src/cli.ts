@@ -299,6 +299,7 @@ export const COMMANDS: Record<string, Command> = {
       }
       const { runDaemon } = await import('./daemon.js');
       return runDaemon({
+        cli: fileURLToPath(import.meta.url),
         scheduling: {
           ...(rtPriority !== undefined ? { realtimePriority: rtPriority } : {}),
           ...(cpus ? { cpuAffinity: cpus } : {}),
@@ -411,10 +412,13 @@ async function importOther(file: string, format: 'ldirectord' | 'ipvsadm' | 'hea
 }
 
 function version(): string {
-  // dist/cli.js and src/cli.ts both sit one level below package.json.
+  // dist/cli.js (compiled or bundled) and src/cli.ts both sit one level below package.json.
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   return String(pkg.version);
 }
+
+/** The argument `vrrpd run` starts its config loader with (see main). */
+const CONFIG_CHILD_ARG = '__config-child';
 
 function topHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
@@ -458,6 +462,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (first === '-V' || first === '--version') {
     io.stdout(`${version()}\n`);
     return EXIT_OK;
+  }
+  // Internal: `vrrpd run` forks this to load its config (src/daemon/config-loader.ts); not a command for operators.
+  if (first === CONFIG_CHILD_ARG && process.send !== undefined) {
+    const { serveConfigChild } = await import('./daemon/config-child.js');
+    return serveConfigChild();
   }
   const cmd = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
   if (!cmd) {

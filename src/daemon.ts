@@ -9,6 +9,8 @@ import { ControlServer } from './control/server.js';
 import type { ReloadOutcome, Request } from './control/protocol.js';
 
 export interface RunOptions {
+  /** The CLI script (dist/cli.js): the config is loaded by `node CLI __config-child`; absent = in this process. */
+  cli?: string;
   /** VRRP only: never touch IPVS, whatever the config says. */
   noIpvs?: boolean;
   file: string;
@@ -28,7 +30,7 @@ export interface RunOptions {
 export async function runDaemon(opts: RunOptions): Promise<number> {
   // The IPVS table is checked with the config, whole, before anything starts (and before a reload is applied).
   // Loaded in a child process (the parsers never stay in the daemon's memory); a loader that fails is a refused config.
-  const load = (): Promise<AnyLoadResult> => loadDaemonConfig({ file: opts.file, format: opts.format ?? 'auto', strict: opts.strict === true })
+  const load = (): Promise<AnyLoadResult> => loadDaemonConfig({ file: opts.file, format: opts.format ?? 'auto', strict: opts.strict === true }, opts.cli)
     .catch((e: Error) => ({ ok: false, format: 'yaml', errors: [{ file: opts.file, line: 0, col: 0, path: '', message: e.message }] }));
   const loaded = await load();
   if (!loaded.ok) {

@@ -1,7 +1,5 @@
 // The daemon's config, loaded and validated in a short-lived child (config-child.ts) so the parsers never stay resident.
 import { fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AnyLoadResult } from '../config/load.js';
 import type { ConfigRequest } from './config-child.js';
 
@@ -9,18 +7,17 @@ import type { ConfigRequest } from './config-child.js';
 const CHILD_TIMEOUT_MS = 120_000;
 
 /**
- * Load like loadAnyConfig with the IPVS table validator. In a child process when the compiled child exists (the
- * daemon as installed or built); in this process otherwise (sources run by a test runner). The result crosses with
- * the structured clone (`serialization: 'advanced'`), which keeps every value a config holds.
+ * Load like loadAnyConfig with the IPVS table validator: in `node CLI __config-child` when the daemon was started by
+ * the CLI (`cli`, its script), in this process otherwise (a test calling runDaemon). The result crosses with the
+ * structured clone (`serialization: 'advanced'`), which keeps every value a config holds.
  */
-export async function loadDaemonConfig(req: ConfigRequest): Promise<AnyLoadResult> {
-  const child = fileURLToPath(new URL('./config-child.js', import.meta.url));
-  if (!existsSync(child) || process.env.VRRPD_CONFIG_INLINE === '1') {
+export async function loadDaemonConfig(req: ConfigRequest, cli?: string): Promise<AnyLoadResult> {
+  if (cli === undefined || process.env.VRRPD_CONFIG_INLINE === '1') {
     const [{ loadAnyConfig }, { validateIpvsTable }] = await Promise.all([import('../config/load.js'), import('../ipvs/desired.js')]);
     return loadAnyConfig(req.file, { format: req.format, strict: req.strict, validators: [validateIpvsTable] });
   }
   return new Promise<AnyLoadResult>((resolve, reject) => {
-    const p = fork(child, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    const p = fork(cli, ['__config-child'], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
     let answered = false;
     const timer = setTimeout(() => { p.kill('SIGKILL'); fail(new Error(`the config loader did not answer within ${CHILD_TIMEOUT_MS / 1000} s`)); }, CHILD_TIMEOUT_MS);
     const fail = (e: Error) => {
