@@ -1,39 +1,47 @@
 #!/usr/bin/env node
-// npm run build, second step: the vrrpd command as shipped — dist/cli.js bundled from src/cli.ts with its dependencies,
-// each lazily loaded command in a chunk of its own (dist/chunks/). Replaces tsc's dist/cli.js; the rest of dist/ stays
-// tsc's output (modules the tests and the lab import).
+// The vrrpd command as shipped: OUT/cli.js bundled from src/cli.ts with its dependencies, each lazily loaded command
+// in a chunk of its own (OUT/chunks/). npm run build (scripts/build.mjs) puts it over tsc's dist/cli.js (the rest of
+// dist/ stays tsc's output: modules the tests and the lab import); npm run package bundles into the package afresh.
+//
+//   node scripts/bundle.mjs [OUT]          (default: dist)
 //
 // Why: the unbundled command resolves and compiles ~200 module files at each start (zod alone is 95) and loads
 // CommonJS packages through Node's CommonJS-in-ESM path (cjs-module-lexer): slower CLI commands and ~4 MB more RSS
 // in the daemon (bench/footprint.md).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-rmSync(join(REPO, 'dist/chunks'), { recursive: true, force: true });
-const r = await build({
-  absWorkingDir: REPO,
-  entryPoints: ['src/cli.ts'],
-  outdir: 'dist',
-  entryNames: '[name]',
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // The addon is loaded at run time from build/Release (src/net/native.ts); CommonJS dependencies call require().
-  external: ['*.node'],
-  banner: { js: "import { createRequire as __vrrpdCreateRequire } from 'node:module'; const require = __vrrpdCreateRequire(import.meta.url);" },
-  minifyWhitespace: true,
-  minifySyntax: true,
-  sourcemap: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
-});
-const out = Object.entries(r.metafile.outputs);
-const bytes = out.reduce((n, [, o]) => n + o.bytes, 0);
-process.stderr.write(`bundle: dist/cli.js and ${out.length - 1} chunks, ${(bytes / 1024).toFixed(0)} KiB\n`);
+
+/** Bundle into `out` (an absolute path or one relative to the repository); prints a one-line summary on stderr. */
+export async function bundle(out) {
+  rmSync(join(resolve(REPO, out), 'chunks'), { recursive: true, force: true });
+  const r = await build({
+    absWorkingDir: REPO,
+    entryPoints: ['src/cli.ts'],
+    outdir: resolve(REPO, out),
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // The addon is loaded at run time from build/Release (src/net/native.ts); CommonJS dependencies call require().
+    external: ['*.node'],
+    banner: { js: "import { createRequire as __vrrpdCreateRequire } from 'node:module'; const require = __vrrpdCreateRequire(import.meta.url);" },
+    minifyWhitespace: true,
+    minifySyntax: true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  const files = Object.entries(r.metafile.outputs);
+  const bytes = files.reduce((n, [, o]) => n + o.bytes, 0);
+  process.stderr.write(`bundle: ${out}/cli.js and ${files.length - 1} chunks, ${(bytes / 1024).toFixed(0)} KiB\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await bundle(process.argv[2] ?? 'dist');

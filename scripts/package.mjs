@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { renderManPages } from './man.mjs';
+import { bundle } from './bundle.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({ options: { out: { type: 'string' }, node: { type: 'string' }, keep: { type: 'boolean' } } });
@@ -40,7 +41,7 @@ if (!/^[0-9][A-Za-z0-9.+~-]*$/.test(version)) die(`package.json version ${versio
 const nodeVersion = sh(NODE, ['-p', 'process.versions.node']).trim();
 if (Number(nodeVersion.split('.')[0]) < 20) die(`${NODE} is Node ${nodeVersion}; the package needs Node >= 20 (--node PATH)`);
 const arch = sh('dpkg', ['--print-architecture']).trim();
-for (const f of ['dist/cli.js', 'build/Release/vrrpd_native.node']) {
+for (const f of ['dist/cli.js', 'build/Release/vrrpd_native.node']) { // dist/cli.js: man.mjs reads the command table from it
   if (!existsSync(join(REPO, f))) die(`${f} is missing: run npm ci (addon) and npm run build first`);
 }
 
@@ -66,10 +67,9 @@ try {
   // --- the runtime and the product --------------------------------------------------------------------
   copy(NODE, `${LIB}/node`, 0o755);
   put(`${LIB}/package.json`, `${JSON.stringify({ name: pkg.name, version, type: pkg.type, license: pkg.license, dependencies: pkg.dependencies }, null, 2)}\n`);
-  // The command as bundled by npm run build (scripts/bundle.mjs): dist/cli.js and its chunks, nothing else of dist/.
-  if (!existsSync(join(REPO, 'dist/chunks'))) die('dist/chunks is missing: npm run build bundles the command');
-  copy(join(REPO, 'dist/cli.js'), `${LIB}/dist/cli.js`, 0o755);
-  cpSync(join(REPO, 'dist/chunks'), S(`${LIB}/dist/chunks`), { recursive: true });
+  // The command bundled afresh from src/ (scripts/bundle.mjs): dist/cli.js and its chunks, nothing else of dist/.
+  await bundle(S(`${LIB}/dist`));
+  chmodSync(S(`${LIB}/dist/cli.js`), 0o755);
   copy(join(REPO, 'build/Release/vrrpd_native.node'), `${LIB}/build/Release/vrrpd_native.node`, 0o644);
   // Production dependencies: exactly the lockfile's non-dev entries, copied from node_modules (offline, as tested).
   const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8'));

@@ -7,9 +7,9 @@ const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 
 
 let status = 0;
 // The lab suite runs the compiled daemon: build first so it never tests a stale dist/.
-for (const [name, args] of [['build', ['tsc', '-p', 'tsconfig.build.json']], ['lint', ['eslint', '.']], ['typecheck', ['tsc', '-p', 'tsconfig.json', '--noEmit']]]) {
+for (const [name, cmd, args] of [['build', process.execPath, ['scripts/build.mjs']], ['lint', 'npx', ['eslint', '.']], ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']]]) {
   console.log(`\n== ${name}`);
-  if (run('npx', args) !== 0) {
+  if (run(cmd, args) !== 0) {
     console.log(`${name}: failed`);
     status = 1;
   }

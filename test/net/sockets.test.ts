@@ -82,7 +82,7 @@ describe.skipIf(skip)('sockets in network namespaces (root)', () => {
 
   beforeAll(() => {
     // dist/ is what the children import; tsc emits even if some unrelated file has a type error.
-    run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], true);
+    run(process.execPath, [join(root, 'scripts', 'build.mjs')], true);
     for (const f of ['native.js', 'sockaddr.js', 'packet-socket.js', 'vrrp6-socket.js']) {
       expect(existsSync(join(root, 'dist', 'net', f)), `dist/net/${f}`).toBe(true);
     }

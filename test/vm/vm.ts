@@ -153,7 +153,7 @@ export function buildDist(): void {
     return out;
   };
   if (stale().length === 0) return;
-  spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json')], { stdio: 'ignore' });
+  spawnSync(process.execPath, [join(REPO, 'scripts/build.mjs')], { stdio: 'ignore' });
   const left = stale();
   if (left.length > 0) throw new Error(`dist/ was not rebuilt for ${left.join(', ')}`);
 }
