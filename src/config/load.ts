@@ -11,6 +11,7 @@ import { parseLdirectordConfig } from './ldirectord.js';
 import { parseIpvsadmRules } from './ipvsadm.js';
 export { detectFormat } from './detect.js';
 import { expandSyncGroups, syncGroupChecks } from './sync-groups.js';
+import { announceChecks } from './announce.js';
 import { dirname, resolve } from 'node:path';
 import { familyOfText, instanceFamily } from './family.js';
 export { instanceFamily } from './family.js';
@@ -236,7 +237,7 @@ export function parseConfig(text: string, file: string, opts: ParseOptions = {})
       (c.warning ? warnings : errors).push(issue);
     }
   }
-  for (const c of [...crossChecks(parsed.data), ...syncGroupChecks(parsed.data)]) {
+  for (const c of [...crossChecks(parsed.data), ...syncGroupChecks(parsed.data), ...announceChecks(parsed.data)]) {
     const issue = { ...where(c.path), path: c.path.join('.'), message: c.message };
     (c.warning ? warnings : errors).push(issue);
   }

@@ -1,66 +1,11 @@
 // The vrrpd YAML config schema (zod): the single source of config types and defaults.
 import { z } from 'zod';
-import { canonicalAddress, familyOf } from '../protocol/addr.js';
+import { duration, ifname, ipAddress, vip } from './fields.js';
+import { announceSchema, activeActiveSchema } from './announce-schema.js';
 
-import { DURATION_RE, UNIT_MS } from './duration.js';
 import { snmpSchema } from './snmp.js';
 
-/** A duration: a number of seconds, or a string like "1s", "100ms", "2.5s", "1m". Result in ms. */
-export const duration = z
-  .union([z.number().nonnegative(), z.string().regex(DURATION_RE, 'a duration like "1s", "100ms" or a number of seconds')])
-  .transform((v) => {
-    if (typeof v === 'number') return v * 1000;
-    const m = DURATION_RE.exec(v)!;
-    return Number(m[1]) * UNIT_MS[m[2] ?? 's']!;
-  });
-
-const ifname = z.string().min(1).max(15).regex(/^[^\s/:]+$/, 'an interface name (no spaces, "/" or ":")');
-
-const ipAddress = z.string().refine((s) => canonicalAddress(s) !== null, 'an IPv4 or IPv6 address');
-
-/** "192.168.1.250", "192.168.1.250/32", optionally followed by "dev eth0" and "label eth0:vip". */
-const VIP_RE = /^(\S+?)(?:\/(\d{1,3}))?(?:\s+dev\s+(\S+))?(?:\s+label\s+(\S+))?$/;
-
-const vipObject = z.strictObject({
-  address: z.string(),
-  dev: ifname.optional(),
-  label: z.string().min(1).max(15).optional(),
-});
-
-export interface Vip {
-  address: string;
-  family: 4 | 6;
-  prefixLen: number;
-  dev?: string;
-  label?: string;
-}
-
-export const vip = z.union([z.string(), vipObject]).transform((v, ctx): Vip => {
-  const o = typeof v === 'string' ? (() => {
-    const m = VIP_RE.exec(v.trim());
-    return m ? { address: m[2] ? `${m[1]}/${m[2]}` : m[1]!, dev: m[3], label: m[4] } : null;
-  })() : v;
-  if (!o) {
-    ctx.addIssue({ code: 'custom', message: 'a VIP like "192.168.1.250/32 dev eth0 label eth0:vip"' });
-    return z.NEVER;
-  }
-  const [addr, plen] = o.address.split('/');
-  const family = familyOf(addr ?? '');
-  if (!family) {
-    ctx.addIssue({ code: 'custom', message: `"${addr}" is not an IPv4 or IPv6 address` });
-    return z.NEVER;
-  }
-  const max = family === 4 ? 32 : 128;
-  const prefixLen = plen === undefined ? max : Number(plen);
-  if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > max) {
-    ctx.addIssue({ code: 'custom', message: `prefix length must be 0-${max}` });
-    return z.NEVER;
-  }
-  const out: Vip = { address: canonicalAddress(addr!)!, family, prefixLen };
-  if (o.dev) out.dev = o.dev;
-  if (o.label) out.label = o.label;
-  return out;
-});
+export { duration, vip, type Vip } from './fields.js';
 
 export const garpSchema = z.strictObject({
   /** Second burst after becoming MASTER (keepalived garp_master_delay, default 5 s; 0 = none). */
@@ -423,6 +368,8 @@ export const ipvsSchema = z.strictObject({
    * (`ipvsadm -C`, `-D`, `-e`); 0 = never. Nothing is sent when nothing changed: one dump per period.
    */
   auditInterval: duration.default(2000),
+  /** net.ipv4.vs sysctls for active-active directors: applied when there is an announce group. */
+  activeActive: activeActiveSchema.prefault({}),
   syncDaemon: z.strictObject({
     interface: ifname,
     syncId: z.number().int().min(0).max(255).default(0),
@@ -484,6 +431,8 @@ export const configSchema = z.strictObject({
   /** May be empty when virtualServers exist: a standalone director (no VRRP), its services always programmed. */
   instances: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'an instance name of letters, digits, "_", "-", "."'), instanceSchema).default({}),
   syncGroups: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a group name of letters, digits, "_", "-", "."'), syncGroupSchema).default({}),
+  /** Announce mode (conf/README.md): groups of VIPs announced by BGP through BIRD while this director is fit. */
+  announce: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a group name of letters, digits, "_", "-", "."'), announceSchema).default({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -495,4 +444,5 @@ export type NotifySettings = z.output<typeof notifySchema>;
 export type VirtualServer = z.output<typeof virtualServerSchema>;
 export type SyncGroup = z.output<typeof syncGroupSchema>;
 export type RealServer = VirtualServer['realServers'][number];
+export type { AnnounceSettings, ActiveActiveSettings } from './announce-schema.js';
 export type SchedulerFlag = (typeof SCHEDULER_FLAGS)[number];

@@ -46,7 +46,29 @@ export function formatStatus(st: StatusReport): string {
   const line = (r: string[]) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c]!))).join('  ');
   const drops = Object.entries(st.daemon.drops);
   const tail = drops.length ? `\ndropped: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
-  return [line(head), ...rows.map(line)].join('\n') + tail + '\n' + (st.ipvs ? formatIpvs(st.ipvs) : '');
+  return [line(head), ...rows.map(line)].join('\n') + tail + '\n' + (st.announce?.length ? formatAnnounce(st.announce) : '') + (st.ipvs ? formatIpvs(st.ipvs) : '');
+}
+
+/** Announce groups: phase, fitness, whether the VIPs are on the interface, BIRD's view of the exports. */
+export function formatAnnounce(groups: NonNullable<StatusReport['announce']>): string {
+  const head = ['GROUP', 'PHASE', 'FIT', 'ON', 'VIPS', 'BIRD', 'EXPORTED TO', 'SINCE', 'REASON'];
+  const rows = groups.map((g) => {
+    const peers = [...new Set(Object.values(g.bird.exportedTo).flat())];
+    return [
+      g.name, g.phase + (g.held ? ' (held)' : ''), g.fit ? 'yes' : 'no', g.announced ? g.interface : '-', g.vips.join(','),
+      g.bird.state, g.bird.state === 'ok' ? (peers.length ? peers.join(',') : 'none') : 'unknown', ago(g.since), g.reason,
+    ];
+  });
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c]!))).join('  ');
+  const notes: string[] = [];
+  for (const g of groups) {
+    if (!g.fit) notes.push(`  ${g.name} unfit: ${g.why.join('; ')}`);
+    if (g.drain) notes.push(`  ${g.name} draining (${g.drain.cause}) since ${g.drain.startedAt}, ${g.drain.activeConns ?? '?'} active connection(s)`);
+    if (g.bird.state !== 'ok') notes.push(`  ${g.name} BIRD (${g.bird.socket}): ${g.bird.error ?? 'unknown'}`);
+    if (g.error) notes.push(`  ${g.name} error: ${g.error}`);
+  }
+  return `\n${[line(head), ...rows.map(line), ...notes].join('\n')}\n`;
 }
 
 const FWD: Record<string, string> = { dr: 'Route', nat: 'Masq', tun: 'Tunnel' };
@@ -94,6 +116,10 @@ export function describeYield(r: YieldResult): string {
       return `${r.instance}: not yielded: ${r.detail}`;
     case 'timeout':
       return `${r.instance}: no outcome within the wait`;
+    case 'drained':
+      return `${r.instance}: withdrawn; drained in ${(r.afterMs! / 1000).toFixed(1)} s (${r.detail ?? ''})`;
+    case 'drain-timeout':
+      return `${r.instance}: withdrawn; not drained within its drainTimeout (${(r.afterMs! / 1000).toFixed(1)} s: ${r.detail ?? ''})`;
   }
 }
 
@@ -109,13 +135,14 @@ export async function yieldCommand(values: Record<string, unknown>, positionals:
   }
   try {
     const req = { cmd: 'yield' as const, holdMs, ...(positionals[0] ? { instance: positionals[0] } : {}) };
-    const res = (await request(sock(values), req, 60_000)) as YieldResult[];
+    // An announce group's drain can take its drainTimeout (the daemon bounds it): wait long enough.
+    const res = (await request(sock(values), req, 15 * 60_000)) as YieldResult[];
     if (res.length === 0) {
       io.stdout('nothing to yield: this node is MASTER of no instance\n');
       return EXIT.failed;
     }
     for (const r of res) io.stdout(`${describeYield(r)}\n`);
-    return res.every((r) => r.outcome === 'taken-over') ? EXIT.ok : EXIT.failed;
+    return res.every((r) => r.outcome === 'taken-over' || r.outcome === 'drained') ? EXIT.ok : EXIT.failed;
   } catch (e) {
     return fail(io, e);
   }

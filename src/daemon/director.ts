@@ -23,6 +23,7 @@ import { resumeInstances, yieldInstances } from './requests.js';
 import { SyncGroups } from './groups.js';
 import { groupOfInstance } from '../config/sync-groups.js';
 import { AddressWatch } from './addresses.js';
+import { AnnounceGroups } from './announce.js';
 
 export interface DirectorOptions {
   /** The running config; replaced by reload(). */
@@ -62,6 +63,8 @@ export class Director {
   /** Self-healing VIPs: address changes not made by us → engine facts. */
   private readonly addresses: AddressWatch;
   private readonly vrrpTiming: VrrpTiming;
+  /** Announce mode: groups of VIPs on lb0 while fit, exported by BIRD. */
+  private readonly announce: AnnounceGroups;
   private readonly startedAt: number;
   private readonly wallOffset: number;
   private stopping = false;
@@ -96,6 +99,11 @@ export class Director {
       countDrop: (reason, fields) => this.countDrop(reason, fields),
       transitioned: (r, t) => this.tell((o) => o.transition?.(r.name, t.from, t.to, t.reason)),
     });
+    this.announce = new AnnounceGroups({
+      log: this.log, now: this.now, wallOffset: this.wallOffset, io: opts.io, onDeadlinesChanged: () => this.rearm(),
+      table: () => this.services.table(), refresh: (ms) => this.services.refresh(ms),
+    });
+    this.services.onTable = () => this.announce.evaluate();
     this.vrrpTiming = new VrrpTiming({
       log: this.log, now: this.now, runners: () => this.runners, channels: this.channels, executor: this.executor, scheduler: this.scheduler,
     });
@@ -133,6 +141,7 @@ export class Director {
       else if (e.type === 'overrun') void this.resyncLinks();
     });
     this.groups.configure(config);
+    await this.announce.start(config); // its interfaces made and its groups withdrawn before any service is programmed
     for (const r of built) this.launch(r);
     this.settleGroups();
     if (built.length === 0) await this.services.sync(); // a standalone director: its services, at once
@@ -177,6 +186,7 @@ export class Director {
     await checkScripts(next);
     this.services.update(next); // throws on a table IPVS cannot take: nothing changed yet
     await this.services.open(next);
+    await this.announce.reload(next);
     const plan = planReload(this.opts.config, next);
     const fresh = [...plan.added, ...plan.restarted].map((n) => this.buildRunner(n, next.instances[n]!, next, addrs));
     const liveBuilt = plan.updated.map((n) => this.buildRunner(n, next.instances[n]!, next, addrs));
@@ -205,6 +215,8 @@ export class Director {
 
   /** Graceful stop: priority 0 from every MASTER, VIPs removed, sockets closed. */
   async stop(): Promise<void> {
+    // Announce groups withdraw first (BGP stops sending here) and keep serving for their stopGrace.
+    await this.announce.withdrawAll();
     this.stopping = true;
     this.scheduler.stop();
     // The priority-0 adverts first (RFC 5798 §6.4.3): closing netlink and the trackers can wait.
@@ -215,6 +227,7 @@ export class Director {
     this.settleGroups(); // the groups' STOP notify
     await Promise.all([...this.runners.map((r) => r.queue), ...this.channels.flush()]);
     await this.services.close();
+    await this.announce.close();
     this.channels.close();
     this.opts.io.close();
   }
@@ -247,6 +260,7 @@ export class Director {
     // Then what is less urgent: starting a probe or a script costs milliseconds.
     this.trackers.runDue(now);
     this.services.runDue(now);
+    this.announce.runDue(now);
     this.rearm();
   }
 
@@ -269,12 +283,21 @@ export class Director {
 
   // ---- requests from the control socket ----
 
-  yield(name: string | undefined, holdMs: number | null, timeoutMs = 30_000): Promise<YieldResult[]> {
-    return yieldInstances(this.runners, name, holdMs, timeoutMs, (r, ev) => this.feed(r, ev));
+  /** VRRP instances hand MASTER over; announce groups (by name, or all without one) withdraw and drain. */
+  async yield(name: string | undefined, holdMs: number | null, timeoutMs = 30_000): Promise<YieldResult[]> {
+    const groups = this.announce.names();
+    if (name !== undefined && groups.includes(name)) return this.announce.yield(name);
+    const [vrrp, drained] = await Promise.all([
+      yieldInstances(this.runners, name, holdMs, timeoutMs, (r, ev) => this.feed(r, ev)),
+      name === undefined ? this.announce.yield(undefined) : Promise.resolve([]),
+    ]);
+    return [...vrrp, ...drained];
   }
 
   resume(name: string | undefined): string[] {
-    return resumeInstances(this.runners, name, (r, ev) => this.feed(r, ev));
+    const groups = this.announce.names();
+    if (name !== undefined && groups.includes(name)) return this.announce.resume(name);
+    return [...resumeInstances(this.runners, name, (r, ev) => this.feed(r, ev)), ...(name === undefined ? this.announce.resume(undefined) : [])];
   }
 
   // ---- the engine ----
@@ -294,7 +317,7 @@ export class Director {
   /** One timer for the nearest deadline of everything that runs on time (VRRP, track scripts, health checks). */
   private rearm(): void {
     if (this.stopping) return;
-    this.vrrpTiming.arm(earliest(this.trackers.nextDeadline(), this.services.nextDeadline()));
+    this.vrrpTiming.arm(earliest(this.trackers.nextDeadline(), this.services.nextDeadline(), this.announce.nextDeadline()));
   }
 
   private countDrop(reason: DropReason, fields: Record<string, unknown>): void {
@@ -317,12 +340,13 @@ export class Director {
     if (groups.length) st.syncGroups = groups;
     const ipvs = this.services.status();
     if (ipvs) st.ipvs = ipvs;
+    if (this.announce.active) st.announce = this.announce.status();
     return st;
   }
 
   /** Status with the IPVS table read fresh from the kernel (bounded). */
   async statusFresh(timeoutMs = 1000): Promise<StatusReport> {
-    await this.services.refresh(timeoutMs);
+    await Promise.all([this.services.refresh(timeoutMs), this.announce.refresh(timeoutMs)]);
     return this.status();
   }
 

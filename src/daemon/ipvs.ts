@@ -203,6 +203,11 @@ export class IpvsController {
     return true;
   }
 
+  /** The kernel's table as last read back (after a sync, an audit or a refresh), with stats. */
+  entries(): readonly ServiceEntry[] {
+    return this.table;
+  }
+
   /** Read the kernel's table again (for status), bounded by the caller. */
   async refresh(): Promise<void> {
     this.table = await this.client.listServices();

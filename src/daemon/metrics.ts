@@ -1,4 +1,4 @@
-// Prometheus /metrics (prom-client): state, priority, transitions, adverts, drops, GARPs, loop lag, timer lateness, real-server health.
+// Prometheus /metrics (prom-client): state, priority, transitions, adverts, drops, GARPs, loop lag, timer lateness, real-server health, announce groups.
 import { createServer, type Server } from 'node:http';
 import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Director } from './director.js';
@@ -144,7 +144,32 @@ export function metricsRegistry(director: Director, config?: () => Config): Regi
       this.set({ which: 'max' }, t.maxLatenessMs / 1000);
     },
   });
+  announceMetrics(reg, status);
   return reg;
+}
+
+/** Announce groups: fit, announced (VIPs on the interface), held, draining, BIRD answering, and the exports per peer. */
+function announceMetrics(reg: Registry, status: () => StatusReport): void {
+  const per = (name: string, help: string, value: (g: NonNullable<StatusReport['announce']>[number]) => boolean) => new Gauge({
+    name, help, labelNames: ['group'], registers: [reg],
+    collect() { this.reset(); for (const g of status().announce ?? []) this.set({ group: g.name }, value(g) ? 1 : 0); },
+  });
+  per('vrrpd_announce_fit', 'Announce group: 1 while this director is fit (services programmed with enough real servers)', (g) => g.fit);
+  per('vrrpd_announce_announced', 'Announce group: 1 while its VIPs are on the announce interface', (g) => g.announced);
+  per('vrrpd_announce_held', 'Announce group: 1 while yielded (withdrawn until resume)', (g) => g.held);
+  per('vrrpd_announce_draining', 'Announce group: 1 while withdrawn and draining', (g) => g.drain !== null);
+  per('vrrpd_announce_bird_up', 'Announce group: 1 when BIRD answered on its control socket at the last read (0: unknown)', (g) => g.bird.state === 'ok');
+  new Gauge({
+    name: 'vrrpd_announce_exported', help: 'Announce group: 1 per VIP and BGP protocol of BIRD that exports it (absent while BIRD is unknown)',
+    labelNames: ['group', 'vip', 'peer'], registers: [reg],
+    collect() {
+      this.reset();
+      for (const g of status().announce ?? []) {
+        if (g.bird.state !== 'ok') continue;
+        for (const p of g.bird.peers) for (const vip of g.vips) this.set({ group: g.name, vip, peer: p.name }, g.bird.exportedTo[vip]?.includes(p.name) ? 1 : 0);
+      }
+    },
+  });
 }
 
 /** Serve GET /metrics on host:port; anything else is 404. */

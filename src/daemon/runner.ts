@@ -10,10 +10,11 @@ import { canonicalAddress } from '../protocol/addr.js';
 import type { DropReason } from '../protocol/drop.js';
 import { Notifier } from './notify.js';
 
-/** The outcome of `vrrpd yield` for one instance (a control-socket reply). */
+/** The outcome of `vrrpd yield` for one instance or announce group (a control-socket reply). */
 export interface YieldResult {
   instance: string;
-  outcome: 'taken-over' | 'reclaimed' | 'refused' | 'timeout';
+  /** drained / drain-timeout: an announce group withdrawn, then drained (or not) of its traffic. */
+  outcome: 'taken-over' | 'reclaimed' | 'refused' | 'timeout' | 'drained' | 'drain-timeout';
   by?: string;
   afterMs?: number;
   detail?: string;

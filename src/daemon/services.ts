@@ -6,6 +6,7 @@ import { HealthChecks, type HealthCheckOptions } from '../checks/index.js';
 import { IpvsController, ipvsInstances, isStandalone, wantsIpvs, type IpvsStatus } from './ipvs.js';
 import type { QuorumTransition } from '../ipvs/quorum.js';
 import { runScript } from '../os/scripts.js';
+import type { ServiceEntry } from '../ipvs/types.js';
 
 /** Each quorum_up / quorum_down run is killed after this long. */
 const QUORUM_SCRIPT_TIMEOUT_MS = 10_000;
@@ -20,6 +21,8 @@ export interface IpvsLike {
   /** Quorum gained or lost (quorumUp/quorumDown to run), and the omega ones at close. */
   setQuorumHandler?(fn: (transitions: QuorumTransition[]) => void): void;
   refresh(): Promise<void>;
+  /** The kernel's table as last read back (announce mode's fitness reads it). */
+  entries?(): readonly ServiceEntry[];
   status(): IpvsStatus;
   close(): Promise<void>;
 }
@@ -34,6 +37,8 @@ export class Services {
   private auditAt: number | null = null;
   private auditMs = 0;
   private auditing = false;
+  /** Called after every sync, audit and refresh: the kernel's table was read back (announce mode re-evaluates). */
+  onTable: (() => void) | null = null;
   /** Quorum scripts started and not yet awaited (close waits for them). */
   private readonly scripts = new Set<Promise<void>>();
 
@@ -54,7 +59,7 @@ export class Services {
       // One audit at a time: a slow kernel dump never stacks them up.
       if (this.ipvs && !this.auditing) {
         this.auditing = true;
-        void this.ipvs.sync(this.states(), true).finally(() => { this.auditing = false; });
+        void this.ipvs.sync(this.states(), true).finally(() => { this.auditing = false; this.onTable?.(); });
       }
     }
   }
@@ -132,7 +137,12 @@ export class Services {
    * instance (nothing else would).
    */
   sync(): Promise<void> | null {
-    return this.ipvs ? this.ipvs.sync(this.states()) : null;
+    return this.ipvs ? this.ipvs.sync(this.states()).finally(() => this.onTable?.()) : null;
+  }
+
+  /** The kernel's table as last read back; null without IPVS. */
+  table(): readonly ServiceEntry[] | null {
+    return this.ipvs?.entries?.() ?? null;
   }
 
   status(): IpvsStatus | undefined {
@@ -147,6 +157,7 @@ export class Services {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.ipvs.refresh().catch(() => undefined), new Promise((r) => { timer = setTimeout(r, timeoutMs); })]);
     clearTimeout(timer);
+    this.onTable?.();
   }
 
   async close(): Promise<void> {

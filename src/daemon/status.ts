@@ -4,6 +4,7 @@ import type { DropReason } from '../protocol/drop.js';
 import type { Runner } from './runner.js';
 import type { IpvsStatus } from './ipvs.js';
 import type { SyncGroupStatus } from './groups.js';
+import type { AnnounceStatus } from './announce.js';
 
 export interface StatusReport {
   daemon: {
@@ -13,6 +14,8 @@ export interface StatusReport {
   };
   /** Present when the config has virtual servers. */
   ipvs?: IpvsStatus;
+  /** Present when the config has announce groups. */
+  announce?: AnnounceStatus[];
   /** Present when the config has sync groups. */
   syncGroups?: SyncGroupStatus[];
   instances: {

@@ -57,6 +57,8 @@ export async function createNetIO(): Promise<NetIO> {
     addresses: async () => (await rtnl.getAddresses()).map(toAddr),
     addAddress: (a) => rtnl.addAddress(a),
     deleteAddress: (a) => rtnl.deleteAddress(a),
+    createLink: (name, kind) => rtnl.createLink(name, kind),
+    setLinkUp: (index) => rtnl.setLinkUp(index),
     async watch(onEvent: (e: NetEvent) => void) {
       const w = await rtnl.watch();
       watchers.push(w);

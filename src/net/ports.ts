@@ -68,6 +68,10 @@ export interface NetIO {
   /** The request must leave synchronously (before this returns), so a GARP sent next follows it. */
   addAddress(a: { ifindex: number; family: 4 | 6; address: string; prefixLen: number; label?: string; ifname?: string }): Promise<void>;
   deleteAddress(a: { ifindex: number; family: 4 | 6; address: string; prefixLen: number }): Promise<void>;
+  /** A link of this kind ("dummy"), created administratively up (announce mode's lb0); absent in test doubles. */
+  createLink?(name: string, kind: 'dummy'): Promise<void>;
+  /** Set a link administratively up. */
+  setLinkUp?(ifindex: number): Promise<void>;
   /** Event-driven link and address changes; returns an unsubscribe function. */
   watch(onEvent: (e: NetEvent) => void): Promise<() => void>;
   close(): void;

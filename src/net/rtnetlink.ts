@@ -1,8 +1,8 @@
-// rtnetlink: list links and addresses, add/remove addresses (VIPs), and watch link/address changes by multicast.
+// rtnetlink: list links and addresses, add/remove addresses (VIPs), create dummy links, watch link/address changes by multicast.
 import { EventEmitter } from 'node:events';
 import { addressToBytes, bytesToAddress, type Family } from '../protocol/addr.js';
 import {
-  attrMap, decodeAttrs, encodeAttrs, nlaBytes, nlaStr, nlaU32, readStr, readU32, readU8, HOST_LE, type NlAttrIn,
+  attrMap, decodeAttrs, encodeAttrs, nlaBytes, nlaNest, nlaStr, nlaU32, readStr, readU32, readU8, HOST_LE, type NlAttrIn,
   type NlMsg, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
 } from './nlmsg.js';
 import { NETLINK_ROUTE, NetlinkError, NetlinkSocket, type NetlinkOptions } from './netlink.js';
@@ -34,6 +34,9 @@ export const IFLA_ADDRESS = 1;
 export const IFLA_IFNAME = 3;
 export const IFLA_MTU = 4;
 export const IFLA_OPERSTATE = 16;
+export const IFLA_LINKINFO = 18;
+// linux/if_link.h: IFLA_INFO_* inside IFLA_LINKINFO.
+export const IFLA_INFO_KIND = 1;
 // linux/if.h: net_device_flags.
 export const IFF_UP = 0x1;
 export const IFF_RUNNING = 0x40;
@@ -255,6 +258,21 @@ export class Rtnetlink {
     const link = msgs.filter((m) => m.type === RTM_NEWLINK).map((m) => parseLink(m.payload)).find((l) => l !== null);
     if (!link) throw new NetlinkError(-71, 'RTM_GETLINK', `no link in the reply for ifindex ${index}`);
     return link;
+  }
+
+  /**
+   * RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL: a link of this kind (IFLA_LINKINFO/IFLA_INFO_KIND, e.g. "dummy"), created
+   * administratively up; rejects with 'EEXIST' when the name is taken, 'EOPNOTSUPP' when the kind's module is missing.
+   */
+  async createLink(name: string, kind: string): Promise<void> {
+    const attrs = encodeAttrs([nlaStr(IFLA_IFNAME, name), nlaNest(IFLA_LINKINFO, [nlaStr(IFLA_INFO_KIND, kind)])]);
+    await this.sock.request(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+      Uint8Array.from([...encodeIfinfomsg(AF_UNSPEC, 0, IFF_UP, IFF_UP), ...attrs]));
+  }
+
+  /** RTM_NEWLINK on an existing link: administratively up (IFF_UP in ifi_change and ifi_flags). */
+  async setLinkUp(index: number): Promise<void> {
+    await this.sock.request(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, encodeIfinfomsg(AF_UNSPEC, index, IFF_UP, IFF_UP));
   }
 
   /** RTM_GETADDR dump, all families or one. */
