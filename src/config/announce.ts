@@ -64,7 +64,7 @@ export function announceChecks(cfg: Config): AnnounceIssue[] {
       }
       const nat = vs.forwarding === 'nat' || vs.realServers.some((r) => r.forwarding === 'nat');
       if (nat) {
-        out.push({ path: where, message: `virtual server "${s}" uses NAT: a real server's replies go back through its one gateway, `
+        out.push({ path: ['virtualServers', s, 'forwarding'], message: `announce group "${name}": virtual server "${s}" uses NAT: a real server's replies go back through its one gateway, `
           + 'not through whichever director ECMP picked; announce mode needs DR or TUN' });
       }
       const hashed = (vs.scheduler === 'mh' && vs.schedulerFlags.includes('mh-port')) || (vs.scheduler === 'sh' && vs.schedulerFlags.includes('sh-port'));

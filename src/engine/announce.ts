@@ -107,7 +107,8 @@ export function stepAnnounce(prev: AnnounceState, t: AnnounceTiming, now: number
       return { state: s, actions };
     case 'traffic':
       if (s.drain) {
-        if (s.drain.packets !== null && ev.packets !== s.drain.packets) s.drain.lastPacketAt = now;
+        // The first sample is a baseline taken after the withdrawal: what came before it is unknown, so quiet counts from it.
+        if (s.drain.packets === null || ev.packets !== s.drain.packets) s.drain.lastPacketAt = now;
         s.drain.packets = ev.packets;
         s.drain.activeConns = ev.activeConns;
       }
