@@ -117,6 +117,10 @@ current master's address, VIPs held here, time in state, reason of the last tran
 adverts received/sent. --json prints one object:
   {"daemon":{...},"instances":[{"name","vrid","state","priority","effectivePriority","master",
    "vips","since","reason","reasonDetail","held","faults","counters",...}]}
+Announce groups (announce mode) follow in their own table: phase (announced, draining,
+withdrawn; held after a yield), fit, the interface when the VIPs are on it, BIRD's state (ok or
+unknown) and the BGP protocols exporting the VIPs; unfit groups say why. In JSON: "announce":
+[{"name","phase","fit","why","announced","held","drain","bird":{"state","peers","exportedTo"},...}].
 
 Options:
   --json          machine-readable output
@@ -133,18 +137,25 @@ within Master_Down_Interval it reclaims MASTER by itself: a yield never leaves t
 Without INSTANCE: every instance this node is MASTER of. Waits for and prints the outcome:
   vi_100: 172.16.1.252 took over in 651 ms
   vi_100: no peer took over; reclaimed after 3.6 s
+An announce group (announce mode) as INSTANCE drains: its VIPs leave the announce interface
+(BIRD withdraws them), IPVS keeps serving what still arrives, and the group stays withdrawn
+until resume; waits until no connection is active, no packet came for drainQuiet, or
+drainTimeout (without INSTANCE: every group too):
+  web: withdrawn; drained in 1.0 s (quiet, 10 active connection(s))
 
 Options:
   --for DURATION  hold back only this long, then preempt again as configured
 ${SOCKET_OPT}
-Exit codes: 0 a peer took over every yielded instance; 1 reclaimed, refused (not MASTER),
-            or nothing to yield; 2 usage error; 3 the daemon cannot be reached.
+Exit codes: 0 a peer took over every yielded instance and every group drained; 1 reclaimed,
+            refused (not MASTER), a drain timed out, or nothing to yield; 2 usage error;
+            3 the daemon cannot be reached.
 `;
 
 const RESUME_HELP = `Usage: vrrpd resume [INSTANCE] [--socket PATH]
 
 Lifts the hold a yield left (all held instances without INSTANCE); normal preemption applies
-again at the next advert.
+again at the next advert. An announce group is announced again as soon as it is fit (no
+hold-down).
 
 Options:
 ${SOCKET_OPT}
@@ -259,7 +270,9 @@ export const COMMANDS: Record<string, Command> = {
       for (const n of r.notes ?? []) io.stderr(`note: ${n}\n`);
       if (values.quiet !== true) {
         const ni = Object.keys(r.config.instances).length;
-        const standalone = ni === 0 ? `, standalone director (no VRRP): ${Object.keys(r.config.virtualServers).length} virtual server(s)` : '';
+        const na = Object.keys(r.config.announce).length;
+        const standalone = ni === 0 ? `, standalone director (no VRRP): ${Object.keys(r.config.virtualServers).length} virtual server(s)`
+          + `${na ? `, ${na} announce group(s)` : ''}` : '';
         io.stdout(`${file}: valid, ${ni} instance(s)${standalone}\n`);
       }
       return EXIT_OK;

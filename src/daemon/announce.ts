@@ -26,6 +26,8 @@ export interface AnnounceHost {
   /** Read the table again (bounded). */
   refresh(timeoutMs: number): Promise<void>;
   onDeadlinesChanged(): void;
+  /** Set the active-active sysctls; the problems left (default: daemon/sysctl.ts on /proc/sys). */
+  applySysctls?: (s: Config['ipvs']['activeActive'], log: Logger) => string[];
 }
 
 interface Group {
@@ -78,7 +80,7 @@ export class AnnounceGroups {
   async start(cfg: Config): Promise<void> {
     this.cfg = cfg;
     if (Object.keys(cfg.announce).length === 0) return;
-    this.blockers = applyActiveActive(cfg.ipvs.activeActive, this.host.log);
+    this.blockers = (this.host.applySysctls ?? applyActiveActive)(cfg.ipvs.activeActive, this.host.log);
     await this.configure(cfg, []);
   }
 
@@ -151,7 +153,7 @@ export class AnnounceGroups {
     }
     this.groups = [];
     if (Object.keys(next.announce).length) {
-      this.blockers = applyActiveActive(next.ipvs.activeActive, this.host.log);
+      this.blockers = (this.host.applySysctls ?? applyActiveActive)(next.ipvs.activeActive, this.host.log);
       await this.configure(next, keep);
     } else {
       this.cfg = next;
@@ -217,8 +219,8 @@ export class AnnounceGroups {
           case 'announce':
             g.lastError = null;
             await set(g.ifindex, true);
-            await set(this.loIndex, false);
             g.onInterface = true;
+            await set(this.loIndex, false);
             log.info({ group: g.name, vips: g.cfg.vips.map(prefixOf), interface: g.cfg.interface }, `announce group ${g.name}: announced (${a.reason})`);
             break;
           case 'withdraw':

@@ -23,7 +23,7 @@ import { resumeInstances, yieldInstances } from './requests.js';
 import { SyncGroups } from './groups.js';
 import { groupOfInstance } from '../config/sync-groups.js';
 import { AddressWatch } from './addresses.js';
-import { AnnounceGroups } from './announce.js';
+import { AnnounceGroups, type AnnounceHost } from './announce.js';
 
 export interface DirectorOptions {
   /** The running config; replaced by reload(). */
@@ -37,6 +37,8 @@ export interface DirectorOptions {
   noIpvs?: boolean;
   /** How to reach IPVS (tests inject a double); default the kernel over generic netlink. */
   openIpvs?: OpenIpvs;
+  /** Announce mode's IPVS sysctls (tests inject a double); default /proc/sys/net/ipv4/vs (daemon/sysctl.ts). */
+  applySysctls?: AnnounceHost['applySysctls'];
 }
 
 /** Who wants to hear of transitions and drops as they happen (the SNMP subagent); a throwing observer is logged, never fatal. */
@@ -102,6 +104,7 @@ export class Director {
     this.announce = new AnnounceGroups({
       log: this.log, now: this.now, wallOffset: this.wallOffset, io: opts.io, onDeadlinesChanged: () => this.rearm(),
       table: () => this.services.table(), refresh: (ms) => this.services.refresh(ms),
+      ...(opts.applySysctls ? { applySysctls: opts.applySysctls } : {}),
     });
     this.services.onTable = () => this.announce.evaluate();
     this.vrrpTiming = new VrrpTiming({

@@ -53,7 +53,7 @@ export interface AnnounceState {
 }
 
 export type AnnounceEvent =
-  | { type: 'fitness'; fit: boolean; why: string[] }
+  | { type: 'fitness'; fit: boolean; why: readonly string[] }
   | { type: 'tick' }
   | { type: 'yield' }
   | { type: 'resume' }
