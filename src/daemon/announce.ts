@@ -69,6 +69,7 @@ export class AnnounceGroups {
   private blockers: string[] = [];
   private loIndex = 0;
   private sampler: NodeJS.Timeout | null = null;
+  private healing = false;
 
   constructor(private readonly host: AnnounceHost) {}
 
@@ -84,10 +85,11 @@ export class AnnounceGroups {
     await this.configure(cfg, []);
   }
 
-  private async configure(cfg: Config, keep: Group[]): Promise<void> {
+  /** Every group's interface exists and is up (a dummy is created when missing); throws when one cannot be made. */
+  async prepare(cfg: Config): Promise<void> {
     const io = this.host.io;
     const wanted = new Set(Object.values(cfg.announce).map((g) => g.interface));
-    let links = await io.links();
+    const links = await io.links();
     for (const name of wanted) {
       const l = links.find((x) => x.name === name);
       if (!l) {
@@ -98,7 +100,12 @@ export class AnnounceGroups {
         await io.setLinkUp?.(l.index);
       }
     }
-    links = await io.links();
+  }
+
+  private async configure(cfg: Config, keep: Group[]): Promise<void> {
+    const io = this.host.io;
+    await this.prepare(cfg);
+    const links = await io.links();
     this.loIndex = links.find((l) => l.name === 'lo')?.index ?? 1;
     const addrs = await io.addresses();
     this.cfg = cfg;
@@ -162,14 +169,48 @@ export class AnnounceGroups {
     }
   }
 
-  /** The IPVS table was read back: fitness of every group again. */
+  /** The IPVS table was read back: fitness of every group again, and the addresses checked against the phase. */
   evaluate(): void {
     if (!this.cfg || this.groups.length === 0) return;
+    void this.heal();
     const table = this.host.table();
     for (const g of this.groups) {
       const f = groupFitness(this.cfg, g.services, g.cfg.minHealthy, this.keys, table, this.blockers);
       if (f.fit !== g.state.fit || f.why.join('\n') !== g.state.why.join('\n')) this.feed(g, { type: 'fitness', fit: f.fit, why: f.why });
       if (g.state.drain && table) this.feed(g, { type: 'traffic', ...groupTraffic(g.services, this.keys, table) });
+    }
+  }
+
+  /**
+   * The VIPs where the phase says they are: an announced group's VIP removed from its interface from outside is added
+   * back, a VIP put there while the group is not announced is removed (fail closed). Once per table read at most,
+   * serialized with each group's own address requests.
+   */
+  private async heal(): Promise<void> {
+    if (this.healing) return;
+    this.healing = true;
+    try {
+      const io = this.host.io;
+      const misplaced = (g: Group, addrs: Awaited<ReturnType<NetIO['addresses']>>) =>
+        g.cfg.vips.filter((v) => addrs.some((a) => a.index === g.ifindex && a.address === v.address) !== (g.state.phase === 'announced'));
+      const first = await io.addresses();
+      for (const g of this.groups) {
+        if (!misplaced(g, first).length) continue;
+        // Looked at again behind the group's own requests: one under way when the table was read is not a difference.
+        g.queue = g.queue.then(async () => {
+          const want = g.state.phase === 'announced';
+          for (const v of misplaced(g, await io.addresses())) {
+            this.host.log.warn({ group: g.name, vip: v.address, interface: g.cfg.interface, phase: g.state.phase },
+              want ? 'announce VIP removed from outside: added back' : 'announce VIP added from outside while not announced: removed');
+            const a = { ifindex: g.ifindex, family: v.family, address: v.address, prefixLen: v.prefixLen };
+            await (want ? io.addAddress(a) : io.deleteAddress(a)).catch((e: Error) => {
+              g.lastError = `${want ? 're-adding' : 'removing'} ${v.address}: ${e.message}`;
+            });
+          }
+        });
+      }
+    } catch { /* the next table read tries again */ } finally {
+      this.healing = false;
     }
   }
 

@@ -187,6 +187,7 @@ export class Director {
     this.links.load(await io.links());
     const addrs = await io.addresses();
     await checkScripts(next);
+    await this.announce.prepare(next); // announce interfaces made (or a refusal) before anything changes
     this.services.update(next); // throws on a table IPVS cannot take: nothing changed yet
     await this.services.open(next);
     await this.announce.reload(next);

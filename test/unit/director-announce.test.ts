@@ -132,3 +132,17 @@ describe('announce groups in the director', () => {
     expect(group(d).vips).toEqual(['198.51.100.20/32']);
   });
 });
+
+describe('announce VIPs against outside changes', () => {
+  it('an announced VIP deleted by hand is added back at the next table read; one added while withdrawn is removed', async () => {
+    const { d, net, clock } = await start();
+    await clock.until(() => net.on(10, '198.51.100.10'), 10_000, 'announced');
+    await net.deleteAddress({ ifindex: 10, address: '198.51.100.10' }); // ip addr del 198.51.100.10/32 dev lb0
+    await clock.until(() => net.on(10, '198.51.100.10'), 5000, 'added back (audit every 1 s)');
+    void d.yield('web', null);
+    await clock.until(() => group(d).phase === 'withdrawn', 10_000, 'drained');
+    await net.addAddress({ ifindex: 10, family: 4, address: '198.51.100.10', prefixLen: 32 }); // ip addr add ... dev lb0
+    await clock.until(() => !net.on(10, '198.51.100.10'), 5000, 'removed again');
+    expect(group(d)).toMatchObject({ phase: 'withdrawn', held: true, error: null });
+  });
+});
