@@ -11,6 +11,7 @@ import type { Config } from '../../src/config/schema.js';
 import { FakeNet } from '../support/fake-net.js';
 import { DirectorClock } from '../support/director-clock.js';
 import { FakeIpvsKernel } from '../ipvs/fake-ipvs.js';
+import { metricsRegistry } from '../../src/daemon/metrics.js';
 
 const log = pino({ level: 'silent' }, new Writable({ write(_c, _e, cb) { cb(); } }));
 const running: Director[] = [];
@@ -80,6 +81,9 @@ describe('announce groups in the director', () => {
     expect(clock.now() - t0).toBeGreaterThanOrEqual(2000);
     await clock.settle();
     expect(group(d)).toMatchObject({ phase: 'announced', fit: true, announced: true, bird: { state: 'unknown' } });
+    const m = await metricsRegistry(d).metrics();
+    for (const line of ['vrrpd_announce_fit{group="web"} 1', 'vrrpd_announce_announced{group="web"} 1', 'vrrpd_announce_draining{group="web"} 0',
+      'vrrpd_announce_bird_up{group="web"} 0']) expect(m).toContain(line);
 
     const y = d.yield('web', null);
     await clock.until(() => !net.on(10, '198.51.100.10') && net.on(1, '198.51.100.10'), 5000, 'VIP moved to lo');
