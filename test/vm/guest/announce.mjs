@@ -186,15 +186,18 @@ const procs = [];
 
 function routerBirdConf() {
   return `router id 10.0.0.1;
+log stderr all;
 protocol device {}
 protocol kernel { ipv4 { import none; export all; }; merge paths on; }
 protocol bfd { interface "eth-up" { min rx interval 300 ms; min tx interval 300 ms; multiplier 3; }; }
-template bgp director { local 10.0.0.1 as 65000; bfd on; graceful restart off; ipv4 { import all; export none; }; }
+template bgp director { local 10.0.0.1 as 65000; bfd on; graceful restart off; connect retry time 5; error wait time 5, 60;
+  ipv4 { import all; export none; }; }
 ${DIRS.map((d) => `protocol bgp ${d} from director { neighbor 10.0.0.1${idx(d)} as 65001; }`).join('\n')}
 `;
 }
 /** The shipped fragment, included as conf/bird/vrrpd-announce.conf says. */
 const directorBirdConf = (d) => `router id 10.0.0.1${idx(d)};
+log stderr { warning, error, fatal, remote, auth };
 define VRRPD_LOCAL_AS = 65001;
 define VRRPD_PEER = 10.0.0.1;
 define VRRPD_PEER_AS = 65000;
@@ -466,6 +469,8 @@ try {
   });
 } finally {
   if (failures) {
+    const st = await run('birdc', ['-s', birdSock('rt'), 'show', 'protocols'], 10_000);
+    console.log(st.stdout.split('\n').filter((l) => l.trim()).map((l) => `INFO rt protocols| ${l}`).join('\n'));
     for (const p of procs) console.log(`INFO --- ${p.label} (last lines):\n${p.lines.slice(-25).map((l) => `INFO | ${l}`).join('\n')}`);
   }
   flows?.kill();
