@@ -106,8 +106,9 @@ export class IpvsController {
   }
 
   /**
-   * Make IPVS match the states: services of the MASTER instances installed; on BACKUP removed (or
-   * kept with ipvs.onBackup: keep); the sync daemon master while any instance is MASTER, backup
+   * Make IPVS match the states: services of the MASTER instances installed; those of BACKUP instances removed, or
+   * with ipvs.onBackup: keep installed too (keepalived's way: the table is there before a takeover, which then
+   * adds nothing; a BACKUP holds no VIP, so its services get no traffic); the sync daemon master while any instance is MASTER, backup
    * while any is BACKUP, stopped otherwise. A standalone director (no instance) wants every virtual
    * server and never runs a sync daemon. Serialized; resolves when this sync is done.
    */
@@ -116,7 +117,8 @@ export class IpvsController {
     const standalone = !this.closing && isStandalone(cfg);
     const masters = [...states].filter(([, s]) => s === 'MASTER').map(([n]) => n);
     const anyBackup = [...states.values()].some((s) => s === 'BACKUP');
-    const keep = !standalone && masters.length === 0 && anyBackup && cfg.ipvs.onBackup === 'keep';
+    const backups = [...states].filter(([, s]) => s === 'BACKUP').map(([n]) => n);
+    const holders = cfg.ipvs.onBackup === 'keep' ? [...masters, ...backups] : masters;
     const role: SyncRole = standalone ? 'none' : masters.length ? 'master' : anyBackup ? 'backup' : 'none';
     if (!audit) this.queued++;
     const run = async () => {
@@ -138,10 +140,10 @@ export class IpvsController {
         quorumUp: (svc: string) => q.states.get(svc),
       };
       if (standalone) desired = desiredTable(cfg.virtualServers, undefined, options);
-      else if (masters.length) desired = desiredTable(cfg.virtualServers, masters, options);
+      else if (holders.length) desired = desiredTable(cfg.virtualServers, holders, options);
       // A table the kernel partly refused is logged and shown in status; the sync daemon still
       // follows the role (a MASTER must sync its connections to the peer whatever else failed).
-      const tableOk = keep || (await this.reconcile(desired, audit));
+      const tableOk = await this.reconcile(desired, audit);
       // An audit checks the daemons too (one dump); the role it finds changed from outside is restarted.
       if (role !== this.role || (audit && cfg.ipvs.syncDaemon)) {
         const res = await setSyncRole(this.client, cfg.ipvs.syncDaemon, role);
