@@ -3,8 +3,8 @@
 // director's death and a stop. The scenario runs in one guest script (test/vm/guest/announce.mjs; see its header).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runGuestChecks, vmSupported, type VmResult } from './vm.js';
+import { REPO, vmSupported } from './vm.js';
+import { describeGuestChecks } from './guest-suite.js';
 
 const vm = vmSupported();
 const bird = spawnSync('sh', ['-c', 'command -v bird'], { stdio: 'ignore' }).status === 0;
@@ -27,23 +27,4 @@ const CHECKS = {
   'stop-withdraws': 'SIGTERM withdraws the route before IPVS and the VIP are removed; no flow lost',
 } as const;
 
-describe.skipIf(!vm.ok || !bird)('announce mode: active-active directors by BGP through BIRD, in the test VM', () => {
-  let r: VmResult;
-  let results = new Map<string, string>();
-
-  beforeAll(async () => {
-    ({ r, results } = await runGuestChecks(GUEST, { timeoutMs: 420_000 }));
-  }, 900_000);
-
-  it('the guest script ran every check to the end', () => {
-    expect(r.timedOut).toBe(false);
-    expect(r.output).toMatch(/^DONE \d+$/m);
-    expect([...results.keys()]).toEqual(Object.keys(CHECKS));
-  });
-
-  for (const [name, what] of Object.entries(CHECKS)) {
-    it(what, () => {
-      expect(results.get(name)).toBe('ok');
-    });
-  }
-});
+describeGuestChecks('announce mode: active-active directors by BGP through BIRD, in the test VM', GUEST, CHECKS, { skip: !vm.ok || !bird, timeoutMs: 420_000 });

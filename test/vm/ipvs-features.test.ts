@@ -3,8 +3,8 @@
 // `vrrpd run` with inhibitOnFailure keeps a failing real server at weight 0 while an established connection lives on.
 // The whole scenario runs in one guest script (test/vm/guest/ipvs-features.mjs).
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runGuestChecks, vmSupported, type VmResult } from './vm.js';
+import { REPO, vmSupported } from './vm.js';
+import { describeGuestChecks } from './guest-suite.js';
 
 const vm = vmSupported();
 if (!vm.ok) console.log(`VM tests skipped: ${vm.reason}`);
@@ -27,23 +27,4 @@ const CHECKS = {
   'control-removed-cuts': 'control: without inhibitOnFailure (reload) the failing server is removed and the connection gets no answer',
 } as const;
 
-describe.skipIf(!vm.ok)('IPVS features of issue 9 on a real kernel (test VM)', () => {
-  let r: VmResult;
-  let results = new Map<string, string>();
-
-  beforeAll(async () => {
-    ({ r, results } = await runGuestChecks(GUEST, { timeoutMs: 420_000 }));
-  }, 900_000);
-
-  it('the guest script ran every check to the end', () => {
-    expect(r.timedOut).toBe(false);
-    expect(r.output).toMatch(/^DONE \d+$/m);
-    expect([...results.keys()]).toEqual(Object.keys(CHECKS));
-  });
-
-  for (const [name, what] of Object.entries(CHECKS)) {
-    it(what, () => {
-      expect(results.get(name)).toBe('ok');
-    });
-  }
-});
+describeGuestChecks('IPVS features of issue 9 on a real kernel (test VM)', GUEST, CHECKS, { skip: !vm.ok, timeoutMs: 420_000 });

@@ -3,8 +3,8 @@
 // checks against real web servers in namespaces: a page without the receive string sets the server to weight 0
 // (quiescent=yes) or takes it out. One boot; the whole scenario runs in test/vm/guest/ldirectord.mjs.
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runGuestChecks, vmSupported, type VmResult } from './vm.js';
+import { REPO, vmSupported } from './vm.js';
+import { describeGuestChecks } from './guest-suite.js';
 
 const vm = vmSupported();
 if (!vm.ok) console.log(`VM tests skipped: ${vm.reason}`);
@@ -26,23 +26,4 @@ const CHECKS = {
   'ld-stop': 'both standalone directors remove their services when they stop',
 } as const;
 
-describe.skipIf(!vm.ok)('ipvsadm rule sets and ldirectord.cf as a standalone director on a real kernel (test VM)', () => {
-  let r: VmResult;
-  let results = new Map<string, string>();
-
-  beforeAll(async () => {
-    ({ r, results } = await runGuestChecks(GUEST, { timeoutMs: 600_000 }));
-  }, 900_000);
-
-  it('the guest script ran every check to the end', () => {
-    expect(r.timedOut).toBe(false);
-    expect(r.output).toMatch(/^DONE \d+$/m);
-    expect([...results.keys()]).toEqual(Object.keys(CHECKS));
-  });
-
-  for (const [name, what] of Object.entries(CHECKS)) {
-    it(what, () => {
-      expect(results.get(name)).toBe('ok');
-    });
-  }
-});
+describeGuestChecks('ipvsadm rule sets and ldirectord.cf as a standalone director on a real kernel (test VM)', GUEST, CHECKS, { skip: !vm.ok, timeoutMs: 600_000 });

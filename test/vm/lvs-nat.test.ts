@@ -4,8 +4,8 @@
 // a virtual_server_group's address range (YAML form) creates every service; quorumDown/quorumUp run on quorum
 // loss/gain with a failed server kept at weight 0 (inhibitOnFailure). One guest script: test/vm/guest/lvs-nat.mjs.
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runGuestChecks, vmSupported, type VmResult } from './vm.js';
+import { REPO, vmSupported } from './vm.js';
+import { describeGuestChecks } from './guest-suite.js';
 
 const vm = vmSupported();
 if (!vm.ok) console.log(`VM tests skipped: ${vm.reason}`);
@@ -26,23 +26,4 @@ const CHECKS = {
   'stop-both': 'both daemons exit 0 on SIGTERM and leave no service',
 } as const;
 
-describe.skipIf(!vm.ok)('LVS-NAT pair with a sync group on a real kernel (test VM)', () => {
-  let r: VmResult;
-  let results = new Map<string, string>();
-
-  beforeAll(async () => {
-    ({ r, results } = await runGuestChecks(GUEST, { timeoutMs: 420_000 }));
-  }, 900_000);
-
-  it('the guest script ran every check to the end', () => {
-    expect(r.timedOut).toBe(false);
-    expect(r.output).toMatch(/^DONE \d+$/m);
-    expect([...results.keys()]).toEqual(Object.keys(CHECKS));
-  });
-
-  for (const [name, what] of Object.entries(CHECKS)) {
-    it(what, () => {
-      expect(results.get(name)).toBe('ok');
-    });
-  }
-});
+describeGuestChecks('LVS-NAT pair with a sync group on a real kernel (test VM)', GUEST, CHECKS, { skip: !vm.ok, timeoutMs: 420_000 });

@@ -10,13 +10,11 @@
 //                       rt 10.1.0.1  ─br-rs─ d1..d3 10.1.0.11-13, r1 10.1.0.21, r2 10.1.0.22 (VIP on lo, arp_ignore)
 // The real servers answer the client directly (DR) through rt. Each director health-checks the real servers on its
 // own port (8001-8003), so one director's checks can fail alone.
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { assert, check, control, failures, run, sleep, waitFor, Proc } from './lib.mjs';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(REPO, 'dist/cli.js');
@@ -29,34 +27,9 @@ const FLOW_INTERVAL_MS = 200;
 const DIRS = ['d1', 'd2', 'd3'];
 const RS = { r1: '10.1.0.21', r2: '10.1.0.22' };
 const DIR = mkdtempSync(join(tmpdir(), 'announce-'));
-const T0 = performance.now();
-const since = () => `${((performance.now() - T0) / 1000).toFixed(1)}s`;
 const idx = (d) => Number(d.slice(1));
 
-let failures = 0;
-async function check(name, f) {
-  const t = performance.now();
-  try {
-    await f();
-    console.log(`CHECK ${name} ok`);
-  } catch (e) {
-    failures += 1;
-    console.log(`CHECK ${name} FAIL ${String(e?.stack ?? e).replace(/\n/g, ' | ')}`);
-  }
-  console.log(`INFO ${name}: ${((performance.now() - t) / 1000).toFixed(1)} s (at ${since()})`);
-}
-function assert(cond, what, detail) {
-  if (!cond) throw new Error(`${what}${detail === undefined ? '' : `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function run(cmd, args, timeoutMs = 60_000) {
-  return new Promise((res) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      res({ code: err ? (typeof err.code === 'number' ? err.code : (err.signal ?? -1)) : 0, stdout, stderr });
-    });
-  });
-}
 async function sh(cmd, ...args) {
   const r = await run(cmd, args);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
@@ -65,72 +38,8 @@ async function sh(cmd, ...args) {
 const ns = (n, cmd, ...args) => sh('ip', 'netns', 'exec', n, cmd, ...args);
 const sysctl = (n, ...kv) => ns(n, 'sysctl', '-q', '-w', ...kv);
 
-async function waitFor(what, f, timeoutMs, everyMs = 200) {
-  const end = performance.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
-function control(sock, req, timeoutMs = 10_000) {
-  return new Promise((res, rej) => {
-    const c = createConnection(sock);
-    let buf = '';
-    c.setTimeout(timeoutMs, () => { c.destroy(); rej(new Error(`control ${sock}: no reply in ${timeoutMs} ms`)); });
-    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
-    c.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      c.end();
-      const r = JSON.parse(buf.slice(0, nl));
-      if (r.ok) res(r.result); else rej(new Error(r.error));
-    });
-    c.on('error', rej);
-  });
-}
 
-/** A long-running process in a namespace (`ip netns exec` execs it), its output as lines. */
-class Proc {
-  constructor(n, label, cmd, args, stdin = 'ignore') {
-    this.label = label;
-    this.lines = [];
-    this.times = [];
-    this.waiters = [];
-    this.child = spawn('ip', ['netns', 'exec', n, cmd, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
-    this.exited = new Promise((res) => this.child.on('exit', (code, signal) => { this.code = code; this.signal = signal; res(code ?? signal); }));
-    for (const s of [this.child.stdout, this.child.stderr]) {
-      createInterface({ input: s, crlfDelay: Infinity }).on('line', (l) => {
-        this.lines.push(l);
-        this.times.push(performance.now());
-        for (const w of [...this.waiters]) if (w.test(l)) { this.waiters.splice(this.waiters.indexOf(w), 1); w.res(l); }
-      });
-    }
-  }
-  get running() { return this.code === undefined && this.signal === undefined; }
-  waitLine(re, timeoutMs, from = 0) {
-    const hit = this.lines.slice(from).find((l) => re.test(l));
-    if (hit) return Promise.resolve(hit);
-    return new Promise((res, rej) => {
-      const w = { test: (l) => re.test(l), res };
-      this.waiters.push(w);
-      setTimeout(() => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) { this.waiters.splice(i, 1); rej(new Error(`${this.label}: no line matching ${re} in ${timeoutMs} ms; last: ${this.lines.slice(-5).join(' | ')}`)); }
-      }, timeoutMs);
-    });
-  }
-  write(l) { this.child.stdin.write(`${l}\n`); }
-  kill(sig = 'SIGTERM') { if (this.running) this.child.kill(sig); }
-}
 
 // ------------------------------------------------------------------------------------------------ the network
 
@@ -468,7 +377,7 @@ try {
     assert(rep.closed === 0, 'no flow lost when d2 stopped', rep.flows.filter((f) => f.closed));
   });
 } finally {
-  if (failures) {
+  if (failures()) {
     const st = await run('birdc', ['-s', birdSock('rt'), 'show', 'protocols'], 10_000);
     console.log(st.stdout.split('\n').filter((l) => l.trim()).map((l) => `INFO rt protocols| ${l}`).join('\n'));
     for (const p of procs) console.log(`INFO --- ${p.label} (last lines):\n${p.lines.slice(-25).map((l) => `INFO | ${l}`).join('\n')}`);
@@ -477,5 +386,5 @@ try {
   for (const p of procs) p.kill('SIGKILL');
   await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(5000)]);
 }
-console.log(`DONE ${failures}`);
-process.exit(failures);
+console.log(`DONE ${failures()}`);
+process.exit(failures());

@@ -9,13 +9,11 @@
 // connections. After a failover the new MASTER has no socket on VIP:80; without a synced entry the client's next
 // segment would hit its local stack and be answered by a RST. With the entry, IPVS forwards it to the same real
 // server and the connection lives on: the echo through the new MASTER is the proof that the sync daemon worked.
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { assert, check, control, fail, failures, run, since, sleep, waitFor, Proc } from './lib.mjs';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(REPO, 'dist/cli.js');
@@ -26,38 +24,10 @@ const REAL = '192.168.1.10';
 const XOVER = { lvs1: '172.16.1.251', lvs2: '172.16.1.252' };
 const MAC = { lvs1: '02:00:00:00:01:00', lvs2: '02:00:00:00:02:00' };
 const DIR = mkdtempSync(join(tmpdir(), 'daemon-ipvs-'));
-const T0 = performance.now();
-const since = () => `${((performance.now() - T0) / 1000).toFixed(1)}s`;
 
 // ------------------------------------------------------------------------------------------------ helpers
 
-let failures = 0;
-const results = [];
-async function check(name, f) {
-  const t = performance.now();
-  try {
-    await f();
-    console.log(`CHECK ${name} ok`);
-    results.push(name);
-  } catch (e) {
-    failures += 1;
-    console.log(`CHECK ${name} FAIL ${String(e?.stack ?? e).replace(/\n/g, ' | ')}`);
-  }
-  console.log(`INFO ${name}: ${((performance.now() - t) / 1000).toFixed(1)} s (at ${since()})`);
-}
-function assert(cond, what, detail) {
-  if (!cond) throw new Error(`${what}${detail === undefined ? '' : `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Run a command; never rejects: { code, stdout, stderr }. */
-function run(cmd, args, timeoutMs = 60_000) {
-  return new Promise((res) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      res({ code: err ? (typeof err.code === 'number' ? err.code : (err.signal ?? -1)) : 0, stdout, stderr });
-    });
-  });
-}
 const inNs = (ns, cmd, ...args) => run('ip', ['netns', 'exec', ns, cmd, ...args]);
 async function sh(ns, cmd, ...args) {
   const r = await inNs(ns, cmd, ...args);
@@ -66,20 +36,6 @@ async function sh(ns, cmd, ...args) {
 }
 const ipvsadm = (ns, ...args) => sh(ns, 'ipvsadm', ...args);
 
-async function waitFor(what, f, timeoutMs, everyMs = 200) {
-  const end = performance.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 /** `ipvsadm -Ln` as Map key → { scheduler, extra, dests: Map "addr:port" → [forward, weight] } (key as in reconcile.ts serviceKey). */
 async function ipvsTable(ns) {
@@ -118,58 +74,7 @@ async function vipsOn(ns) {
   return [...out.matchAll(/\binet (\S+)/g)].map((m) => m[1].split('/')[0]);
 }
 
-/** One newline-delimited JSON request on a control socket (a unix path: the same from every namespace). */
-function control(sock, req, timeoutMs = 10_000) {
-  return new Promise((res, rej) => {
-    const c = createConnection(sock);
-    let buf = '';
-    c.setTimeout(timeoutMs, () => { c.destroy(); rej(new Error(`control ${sock}: no reply in ${timeoutMs} ms`)); });
-    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
-    c.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      c.end();
-      const r = JSON.parse(buf.slice(0, nl));
-      if (r.ok) res(r.result);
-      else rej(new Error(r.error));
-    });
-    c.on('error', rej);
-  });
-}
 
-/** A long-running process in a namespace (`ip netns exec` execs it: the pid is the program's), its output as lines. */
-class Proc {
-  constructor(ns, label, cmd, args, stdin = 'ignore') {
-    this.label = label;
-    this.lines = [];
-    this.waiters = [];
-    this.child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
-    this.exited = new Promise((res) => this.child.on('exit', (code, signal) => { this.code = code; this.signal = signal; res(code ?? signal); }));
-    for (const s of [this.child.stdout, this.child.stderr]) {
-      createInterface({ input: s, crlfDelay: Infinity }).on('line', (l) => {
-        this.lines.push(l);
-        for (const w of [...this.waiters]) if (w.test(l)) { this.waiters.splice(this.waiters.indexOf(w), 1); w.res(l); }
-      });
-    }
-  }
-  get running() { return this.code === undefined && this.signal === undefined; }
-  /** The first line (from line index `from`) matching `re`. */
-  waitLine(re, timeoutMs, from = 0) {
-    const hit = this.lines.slice(from).find((l) => re.test(l));
-    if (hit) return Promise.resolve(hit);
-    return new Promise((res, rej) => {
-      const w = { test: (l) => re.test(l), res };
-      this.waiters.push(w);
-      setTimeout(() => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) { this.waiters.splice(i, 1); rej(new Error(`${this.label}: no line matching ${re} in ${timeoutMs} ms; last: ${this.lines.slice(-5).join(' | ')}`)); }
-      }, timeoutMs);
-    });
-  }
-  write(l) { this.child.stdin.write(`${l}\n`); }
-  kill(sig = 'SIGTERM') { if (this.running) this.child.kill(sig); }
-}
 
 // ------------------------------------------------------------------------------------------------ configs
 
@@ -475,17 +380,16 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  failures += 1;
-  console.log(`CHECK scenario FAIL ${String(e?.stack ?? e).replace(/\n/g, ' | ')}`);
+  fail('scenario', e);
 }
 client?.kill();
 echoServer?.kill();
 for (const p of Object.values(daemons)) p.kill('SIGKILL');
-if (failures > 0 || process.env.DAEMON_IPVS_DEBUG) {
+if (failures() > 0 || process.env.DAEMON_IPVS_DEBUG) {
   for (const [n, p] of allDaemons) for (const l of p.lines) console.log(`LOG ${n} ${l}`);
   for (const l of client?.lines ?? []) console.log(`LOG client ${l}`);
   console.log(`DMESG ${(await run('dmesg', [])).stdout.split('\n').slice(-15).join(' | ')}`);
 }
 console.log(`INFO guest scenario ${since()}`);
-console.log(`DONE ${failures}`);
-process.exit(failures);
+console.log(`DONE ${failures()}`);
+process.exit(failures());

@@ -4,13 +4,11 @@
 // captured with strace), then `vrrpd run` with inhibitOnFailure: a failing real server stays at weight 0 while a
 // client's established TCP connection through the VIP keeps working.
 // Prints "CHECK <name> ok" / "CHECK <name> FAIL <reason>", "INFO ..." lines, then "DONE <failures>"; exits with the count.
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { assert, check, control, fail, failures, run, since, sleep, waitFor, Proc } from './lib.mjs';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const dist = new URL('../../../dist/', import.meta.url);
@@ -26,52 +24,13 @@ const NODE = process.execPath;
 const VIP = '192.168.1.250';
 const REAL = '192.168.1.10';
 const DIR = mkdtempSync(join(tmpdir(), 'ipvs-features-'));
-const T0 = performance.now();
-const since = () => `${((performance.now() - T0) / 1000).toFixed(1)}s`;
 
-let failures = 0;
-async function check(name, f) {
-  const t = performance.now();
-  try {
-    await f();
-    console.log(`CHECK ${name} ok`);
-  } catch (e) {
-    failures += 1;
-    console.log(`CHECK ${name} FAIL ${String(e?.stack ?? e).replace(/\n/g, ' | ')}`);
-  }
-  console.log(`INFO ${name}: ${((performance.now() - t) / 1000).toFixed(1)} s (at ${since()})`);
-}
-function assert(cond, what, detail) {
-  if (!cond) throw new Error(`${what}${detail === undefined ? '' : `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function run(cmd, args, timeoutMs = 60_000) {
-  return new Promise((res) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      res({ code: err ? (typeof err.code === 'number' ? err.code : (err.signal ?? -1)) : 0, stdout, stderr });
-    });
-  });
-}
 async function sh(cmd, ...args) {
   const r = await run(cmd, args);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
   return r.stdout;
 }
 const inNs = (ns, cmd, ...args) => sh('ip', 'netns', 'exec', ns, cmd, ...args);
-async function waitFor(what, f, timeoutMs, everyMs = 250) {
-  const end = performance.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 const hex = (b) => Buffer.from(b).toString('hex');
 
 /**
@@ -179,40 +138,6 @@ client.close();
 
 // ------------------------------------------------------------------------------------------------ inhibitOnFailure
 
-/** A long-running process in a namespace, its output as lines. */
-class Proc {
-  constructor(ns, label, cmd, args, stdin = 'ignore') {
-    this.label = label;
-    this.lines = [];
-    this.child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
-    this.exited = new Promise((res) => this.child.on('exit', (code, signal) => { this.code = code; this.signal = signal; res(code ?? signal); }));
-    for (const s of [this.child.stdout, this.child.stderr]) createInterface({ input: s, crlfDelay: Infinity }).on('line', (l) => this.lines.push(l));
-  }
-  get running() { return this.code === undefined && this.signal === undefined; }
-  waitLine(re, timeoutMs, from = 0) {
-    return waitFor(`${this.label}: a line matching ${re} (last: ${this.lines.slice(-3).join(' | ')})`, () => this.lines.slice(from).find((l) => re.test(l)), timeoutMs, 50);
-  }
-  write(l) { this.child.stdin.write(`${l}\n`); }
-  kill(sig = 'SIGTERM') { if (this.running) this.child.kill(sig); }
-}
-function control(sock, req, timeoutMs = 10_000) {
-  return new Promise((res, rej) => {
-    const c = createConnection(sock);
-    let buf = '';
-    c.setTimeout(timeoutMs, () => { c.destroy(); rej(new Error(`control ${sock}: no reply in ${timeoutMs} ms`)); });
-    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
-    c.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      c.end();
-      const r = JSON.parse(buf.slice(0, nl));
-      if (r.ok) res(r.result);
-      else rej(new Error(r.error));
-    });
-    c.on('error', rej);
-  });
-}
 /** The real server's line in lvs1's `ipvsadm -Ln`: [forward, weight, activeConn, inActConn]. */
 async function realLine() {
   const out = await inNs('lvs1', 'ipvsadm', '-Ln');
@@ -326,14 +251,13 @@ virtualServers:
 try {
   await inhibitScenario();
 } catch (e) {
-  failures += 1;
-  console.log(`CHECK scenario FAIL ${String(e?.stack ?? e).replace(/\n/g, ' | ')}`);
+  fail('scenario', e);
 }
 conn?.kill();
 echoServer?.kill();
 daemon?.kill('SIGTERM');
 if (daemon) await Promise.race([daemon.exited, sleep(20_000)]);
-if (failures > 0) for (const l of daemon?.lines ?? []) console.log(`LOG vrrpd ${l}`);
+if (failures() > 0) for (const l of daemon?.lines ?? []) console.log(`LOG vrrpd ${l}`);
 console.log(`INFO guest ${since()}`);
-console.log(`DONE ${failures}`);
-process.exit(failures);
+console.log(`DONE ${failures()}`);
+process.exit(failures());

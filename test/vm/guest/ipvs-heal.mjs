@@ -3,11 +3,12 @@
 // IPVS sync daemon; someone runs ipvsadm -C / -D / -e / --stop-daemon behind its back; the audit (ipvs.auditInterval)
 // restores each. Then the audit's cost when nothing changed: the daemon's CPU time with a 300-service table, audit on
 // (every 200 ms) against off. Prints "CHECK <name> ok|FAIL ...", "INFO ...", then "DONE <failures>"; exits with the count.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { check, failures, run, sleep } from './lib.mjs';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(REPO, 'dist/cli.js');
@@ -15,24 +16,7 @@ const VIP = '192.168.1.250';
 const DIR = mkdtempSync(join(tmpdir(), 'ipvs-heal-'));
 const SOCK = join(DIR, 'vrrpd.sock');
 const CONF = join(DIR, 'vrrpd.yaml');
-let failures = 0;
 
-async function check(name, f) {
-  const t = performance.now();
-  try {
-    await f();
-    console.log(`CHECK ${name} ok`);
-  } catch (e) {
-    failures += 1;
-    console.log(`CHECK ${name} FAIL ${String(e?.stack ?? e).replace(/\n/g, ' | ')}`);
-  }
-  console.log(`INFO ${name}: ${((performance.now() - t) / 1000).toFixed(2)} s`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function run(cmd, args) {
-  return new Promise((res) => execFile(cmd, args, { encoding: 'utf8', timeout: 60_000, maxBuffer: 16 << 20 },
-    (err, stdout, stderr) => res({ code: err ? (err.code ?? -1) : 0, stdout, stderr })));
-}
 async function sh(cmd, ...args) {
   const r = await run('ip', ['netns', 'exec', 'lvs', cmd, ...args]);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
@@ -119,5 +103,5 @@ await check('audit-cost', async () => {
 
 d.kill('SIGTERM');
 await new Promise((r) => d.on('exit', r));
-console.log(`DONE ${failures}`);
-process.exit(failures);
+console.log(`DONE ${failures()}`);
+process.exit(failures());

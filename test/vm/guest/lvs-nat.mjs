@@ -13,13 +13,11 @@
 // Why it proves NAT through the group: the client's packets reach the real server rewritten by the VIP holder's
 // IPVS (the real server sees the client's own address), and the answers go back only because the real server's
 // gateway VIP sits on the same director, whose IPVS rewrites them back. A group whose members split would break it.
-import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { assert, check, control, fail, failures, run, since, sleep, waitFor, Proc } from './lib.mjs';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(REPO, 'dist/cli.js');
@@ -33,36 +31,10 @@ const VSG = ['192.168.1.240', '192.168.1.241', '192.168.1.242'];
 const MAC = { lvs1: { eth0: '02:00:00:00:01:00', eth2: '02:00:00:00:01:02' }, lvs2: { eth0: '02:00:00:00:02:00', eth2: '02:00:00:00:02:02' } };
 const GROUP = 'lvs_nat';
 const DIR = mkdtempSync(join(tmpdir(), 'lvs-nat-'));
-const T0 = performance.now();
-const since = () => `${((performance.now() - T0) / 1000).toFixed(1)}s`;
 
 // ------------------------------------------------------------------------------------------------ helpers
 
-let failures = 0;
-async function check(name, f) {
-  const t = performance.now();
-  try {
-    await f();
-    console.log(`CHECK ${name} ok`);
-  } catch (e) {
-    failures += 1;
-    console.log(`CHECK ${name} FAIL ${String(e?.stack ?? e).replace(/\n/g, ' | ')}`);
-  }
-  console.log(`INFO ${name}: ${((performance.now() - t) / 1000).toFixed(1)} s (at ${since()})`);
-}
-function assert(cond, what, detail) {
-  if (!cond) throw new Error(`${what}${detail === undefined ? '' : `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Run a command; never rejects: { code, stdout, stderr }. */
-function run(cmd, args, timeoutMs = 60_000) {
-  return new Promise((res) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      res({ code: err ? (typeof err.code === 'number' ? err.code : (err.signal ?? -1)) : 0, stdout, stderr });
-    });
-  });
-}
 const inNs = (ns, cmd, ...args) => run('ip', ['netns', 'exec', ns, cmd, ...args]);
 async function sh(ns, cmd, ...args) {
   const r = await inNs(ns, cmd, ...args);
@@ -70,20 +42,6 @@ async function sh(ns, cmd, ...args) {
   return r.stdout;
 }
 
-async function waitFor(what, f, timeoutMs, everyMs = 200) {
-  const end = performance.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 /** `ipvsadm -Ln` as Map "tcp:addr:port" → Map "addr:port" → "Forward,weight". */
 async function ipvsTable(ns) {
@@ -110,42 +68,7 @@ async function addrsOn(ns, dev) {
   return [...out.matchAll(/\binet (\S+)/g)].map((m) => m[1].split('/')[0]);
 }
 
-/** One newline-delimited JSON request on a control socket. */
-function control(sock, req, timeoutMs = 10_000) {
-  return new Promise((res, rej) => {
-    const c = createConnection(sock);
-    let buf = '';
-    c.setTimeout(timeoutMs, () => { c.destroy(); rej(new Error(`control ${sock}: no reply in ${timeoutMs} ms`)); });
-    c.on('connect', () => c.write(`${JSON.stringify(req)}\n`));
-    c.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      c.end();
-      const r = JSON.parse(buf.slice(0, nl));
-      if (r.ok) res(r.result);
-      else rej(new Error(r.error));
-    });
-    c.on('error', rej);
-  });
-}
 
-/** A long-running process in a namespace, its output as lines. */
-class Proc {
-  constructor(ns, label, cmd, args, stdin = 'ignore') {
-    this.label = label;
-    this.lines = [];
-    this.child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
-    this.exited = new Promise((res) => this.child.on('exit', (code, signal) => { this.code = code; this.signal = signal; res(code ?? signal); }));
-    for (const s of [this.child.stdout, this.child.stderr]) createInterface({ input: s, crlfDelay: Infinity }).on('line', (l) => this.lines.push(l));
-  }
-  get running() { return this.code === undefined && this.signal === undefined; }
-  waitLine(re, timeoutMs, from = 0) {
-    return waitFor(`${this.label}: a line matching ${re} (last: ${this.lines.slice(-3).join(' | ')})`, () => this.lines.slice(from).find((l) => re.test(l)), timeoutMs, 50);
-  }
-  write(l) { this.child.stdin.write(`${l}\n`); }
-  kill(sig = 'SIGTERM') { if (this.running) this.child.kill(sig); }
-}
 
 /** A client connection through the VIP (tcp-echo.mjs client): its local address, and echo() round trips on it. */
 class Conn extends Proc {
@@ -452,16 +375,15 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  failures += 1;
-  console.log(`CHECK scenario FAIL ${String(e?.stack ?? e).replace(/\n/g, ' | ')}`);
+  fail('scenario', e);
 }
 for (const c of conns) c.kill();
 server?.kill();
 for (const p of Object.values(daemons)) p.kill('SIGKILL');
-if (failures > 0 || process.env.LVS_NAT_DEBUG) {
+if (failures() > 0 || process.env.LVS_NAT_DEBUG) {
   for (const [n, p] of Object.entries(daemons)) for (const l of p.lines) console.log(`LOG ${n} ${l}`);
   console.log(`DMESG ${(await run('dmesg', [])).stdout.split('\n').slice(-15).join(' | ')}`);
 }
 console.log(`INFO guest scenario ${since()}`);
-console.log(`DONE ${failures}`);
-process.exit(failures);
+console.log(`DONE ${failures()}`);
+process.exit(failures());
