@@ -30,7 +30,9 @@ export async function bundle(out) {
     platform: 'node',
     target: 'node20',
     // The addon is loaded at run time from build/Release (src/net/native.ts); CommonJS dependencies call require().
-    external: ['*.node'],
+    // net-snmp stays a package loaded from node_modules: it is sloppy-mode code (a Proxy set trap returning
+    // undefined), which throws once bundled into an ES module, where all code is strict. Only SNMP loads it.
+    external: ['*.node', 'net-snmp'],
     banner: { js: "import { createRequire as __vrrpdCreateRequire } from 'node:module'; const require = __vrrpdCreateRequire(import.meta.url);" },
     minifyWhitespace: true,
     minifySyntax: true,
