@@ -1,9 +1,13 @@
-// Short soak (issue 11 part 3; the long one with keepalived side by side is bench/soak.ts): a vrrpd pair at 10 ms adverts,
-// run as conf/vrrpd.service runs it (SCHED_RR 50), while busy loops saturate every core and a memory hog holds
-// and touches 512 MB for ~55 s: not one transition. (The hog holds rather than churns: on this project's VM
-// machines churning stalls the whole guest, both directors with it, for up to ~100 ms — see src/lab/load.ts —
-// and so does populating the held memory once, which is why counting starts after it; bench/soak.ts keeps the
-// churn and prints what it does to vrrpd and keepalived alike.)
+// Short soak (issue 11 part 3; the long one with keepalived side by side, at 10 ms adverts, is bench/soak.ts): a vrrpd
+// pair at 100 ms adverts, run as conf/vrrpd.service runs it (SCHED_RR 50), while busy loops saturate every core and a
+// memory hog holds and touches 512 MB for ~55 s: not one transition.
+// Why 100 ms here and 10 ms only in the bench: at 10 ms (Master_Down ≈ 36 ms) a fresh-clone CI run here saw one false
+// takeover with neither daemon's timer late (1.3 ms): the MASTER's advert took > 30 ms to cross the veth pair, whose
+// delivery can fall to ksoftirqd, a SCHED_OTHER thread the busy loops compete with. That is the box, not vrrpd (a
+// keepalived pair's adverts take the same path: bench/soak.ts runs both); a test must not fail on it. At 100 ms
+// (Master_Down ≈ 365 ms) a daemon starved of CPU still fails it. The hog holds rather than churns: on this
+// project's VM machines churning stalls the whole guest, both directors with it, for up to ~100 ms (src/lab/load.ts),
+// and so does populating the held memory once, which is why counting starts after it.
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +18,7 @@ import { up } from './helpers.js';
 const skip = !labSupported().ok;
 const SOAK_S = 55;
 
-describe.skipIf(skip)('soak on a busy box (real vrrpd, 10 ms adverts)', () => {
+describe.skipIf(skip)('soak on a busy box (real vrrpd, 100 ms adverts)', () => {
   let lab: Lab;
   let stress: Load | null = null;
   beforeAll(async () => {
@@ -29,7 +33,7 @@ describe.skipIf(skip)('soak on a busy box (real vrrpd, 10 ms adverts)', () => {
   });
 
   it(`${SOAK_S} s with every core busy and a memory hog: zero false transitions`, async () => {
-    const o = { version: 3 as const, advertInterval: '10ms', extra: { garp: { masterDelay: 0 } } };
+    const o = { version: 3 as const, advertInterval: '100ms', extra: { garp: { masterDelay: 0 } } };
     expect(await up(lab, o)).toBe('lvs1');
     // The unit's settings, through the config (the same as --rt-priority 50).
     for (const n of ['lvs1', 'lvs2'] as const) {
