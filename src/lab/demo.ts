@@ -85,7 +85,10 @@ async function demo(lab: Lab): Promise<void> {
 
   head('start vrrpd on both directors (VRRPv2, 1 s adverts on eth1, PASS auth, eth0 tracked; lvs1 priority 100, lvs2 90, preempt)');
   const cfg = { lvs1: lab.writeConfig('lvs1', labConfig('lvs1', { auth: true })), lvs2: lab.writeConfig('lvs2', labConfig('lvs2', { auth: true })) };
-  await Promise.all((['lvs1', 'lvs2'] as const).map((n) => lab.startDirector(n, cfg[n])));
+  // One after the other, lvs1 first (as test/lab/helpers.ts up() does): started together, the two Master_Down
+  // timers differ by only Skew_Time's difference (39 ms at 1 s), so a daemon that starts a little earlier can be
+  // MASTER for a moment before the higher priority preempts it (RFC 5798 §6.4.2), and the election shown would race.
+  for (const n of ['lvs1', 'lvs2'] as const) await lab.startDirector(n, cfg[n]);
   say('both daemons answer on their control sockets; waiting for the election (Master_Down_Interval ≈ 3.6 s)');
   const first = await waitOneMaster(lab, 12_000);
   await printStatus(lab);
