@@ -6,18 +6,10 @@ import { decodeAdvert, encodeAdvert } from '../../src/protocol/advert.js';
 import { parseKeepalivedConfig } from '../../src/config/keepalived.js';
 import { parseConfig } from '../../src/config/load.js';
 import { decodeRequestLine } from '../../src/control/protocol.js';
+import { rng } from '../../src/sim/segment.js';
 
-/** A seeded PRNG (mulberry32): an input is named by its target, seed and index, and can be generated again. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the simulator's mulberry32): an input is named by its target, seed and index, and can be generated again. */
+export { rng };
 /** The input's own seed: target seed and index, mixed. */
 export const inputSeed = (seed: number, i: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(i, 0xc2b2ae35)) >>> 0;
 type R = () => number;
