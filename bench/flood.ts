@@ -18,6 +18,8 @@ const { values } = parseArgs({
     /** Advert intervals to run, ms. */
     adverts: { type: 'string', default: '100,10' },
     impls: { type: 'string', default: 'vrrpd,keepalived' },
+    /** Real-time priority for both daemons (the systemd unit runs vrrpd at 50); 0: the normal scheduler. */
+    rt: { type: 'string', default: '50' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -68,7 +70,7 @@ interface Row {
 async function once(implName: ImplName, advertMs: number): Promise<Row> {
   const lab = await createLab();
   try {
-    const mode = { name: `flood ${advertMs} ms`, version: 3 as const, intervalMs: advertMs, iface: 'eth0' as const };
+    const mode = { name: `flood ${advertMs} ms`, version: 3 as const, intervalMs: advertMs, iface: 'eth0' as const, rtPriority: Number(values.rt) };
     const impl: Impl = implName === 'vrrpd' ? new VrrpdImpl(lab, mode) : new KeepalivedImpl(lab, mode);
     await impl.start('lvs1');
     await sleep(Math.max(1000, 4 * advertMs));
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
   await reapOrphanLabs();
   const impls = values.impls.split(',') as ImplName[];
   const adverts = values.adverts.split(',').map(Number);
-  console.log(`flood: ${SECONDS} s at ${RATE} packets/s from the client on the VRRP segment (eth0), VRRPv3, adverts ${adverts.join(', ')} ms; ${cpus().length} CPUs, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`flood: ${SECONDS} s at ${RATE} packets/s from the client on the VRRP segment (eth0), VRRPv3, adverts ${adverts.join(", ")} ms, real-time priority ${values.rt}; ${cpus().length} CPUs, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const rows: Row[] = [];
   for (const a of adverts) {
     for (const i of impls) {

@@ -14,6 +14,8 @@ export interface ModeSpec {
   intervalMs: number;
   /** The VRRP interface: eth1 (the crossover, default) or eth0 (the switch, where a third host can reach it). */
   iface?: 'eth0' | 'eth1';
+  /** Real-time priority of the daemon (vrrpd scheduling.realtimePriority, keepalived vrrp_rt_priority); 0 or absent: none. */
+  rtPriority?: number;
 }
 
 export const PRIORITY: Record<DirectorName, number> = { lvs1: 100, lvs2: 90 };
@@ -66,7 +68,7 @@ async function nsPidsNamed(lab: Lab, node: DirectorName, comm: string): Promise<
 
 export function vrrpdConfig(node: DirectorName, mode: ModeSpec): string {
   return stringify({
-    global: { routerId: node.toUpperCase() },
+    global: { routerId: node.toUpperCase(), ...(mode.rtPriority ? { scheduling: { realtimePriority: mode.rtPriority } } : {}) },
     instances: {
       vi_100: {
         interface: mode.iface ?? 'eth1',
@@ -153,7 +155,7 @@ export function keepalivedConfig(node: DirectorName, mode: ModeSpec): string {
   return `# vrrpd bench: keepalived equivalent of the vrrpd config (${mode.name})
 global_defs {
     router_id ${node.toUpperCase()}
-    vrrp_version ${mode.version}
+    vrrp_version ${mode.version}${mode.rtPriority ? `\n    vrrp_rt_priority ${mode.rtPriority}` : ''}
 }
 
 vrrp_instance VI_1 {

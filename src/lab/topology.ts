@@ -67,6 +67,8 @@ export interface LabConfigOptions {
   garpMasterDelay?: string;
   /** Merged into the instance (anything the schema takes). */
   extra?: Record<string, unknown>;
+  /** Merged into `global:` (e.g. { scheduling: { realtimePriority: 50 } }, the systemd unit's --rt-priority). */
+  global?: Record<string, unknown>;
 }
 
 /** Seed 001's vi_100 for one director, as YAML: VRRP on eth1, VIPs on eth0, eth0 tracked. */
@@ -93,7 +95,7 @@ export function labConfig(node: DirectorName, o: LabConfigOptions = {}): string 
   }
   if (o.auth) inst.auth = { type: 'pass', password: o.auth === true ? '$up3r$3(r37' : o.auth };
   Object.assign(inst, o.extra ?? {});
-  return stringify({ global: { routerId: node.toUpperCase() }, instances: { vi_100: inst } });
+  return stringify({ global: { routerId: node.toUpperCase(), ...o.global }, instances: { vi_100: inst } });
 }
 
 export interface LabOptions {
