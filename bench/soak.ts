@@ -30,8 +30,8 @@ const MODE: ModeSpec = { name: `v3 ${INTERVAL_MS} ms`, version: 3, intervalMs: I
 
 function vrrpdYaml(node: DirectorName): string {
   return stringify({
-    // As conf/vrrpd.service runs it: real-time priority (global.scheduling = --rt-priority). No mlockall: V8 aborts under it.
-    global: { routerId: node.toUpperCase(), scheduling: { realtimePriority: RT } },
+    // As conf/vrrpd.service runs it: real-time priority and locked code (global.scheduling = --rt-priority --lock-memory).
+    global: { routerId: node.toUpperCase(), scheduling: { realtimePriority: RT, lockMemory: RT > 0 } },
     instances: { vi_100: { interface: 'eth1', vrid: 100, version: 3, priority: node === 'lvs1' ? 100 : 90, state: 'BACKUP', preempt: true,
       advertInterval: `${INTERVAL_MS}ms`, garp: { masterDelay: '5s', masterRepeat: 5 }, vips: [`${VIP}/32 dev eth0`] } },
   });

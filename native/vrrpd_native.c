@@ -486,6 +486,23 @@ static napi_value js_mlockall(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* mlock2(start, length, flags): start and length as BigInt (addresses from /proc/self/maps), flags MLOCK_*. */
+static napi_value js_mlock2(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  uint64_t start, length;
+  bool lossless;
+  int flags;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  if (napi_get_value_bigint_uint64(env, argv[0], &start, &lossless) != napi_ok || !lossless ||
+      napi_get_value_bigint_uint64(env, argv[1], &length, &lossless) != napi_ok || !lossless) {
+    napi_throw_type_error(env, NULL, "mlock2: start and length must be BigInts");
+    return NULL;
+  }
+  if (!get_int(env, argv[2], &flags)) return NULL;
+  if (mlock2((const void *)(uintptr_t)start, (size_t)length, (unsigned int)flags) < 0) return throw_errno(env, "mlock2", errno);
+  return NULL;
+}
+
 static napi_value make_constants(napi_env env) {
   napi_value c;
   CHECK(napi_create_object(env, &c));
@@ -507,7 +524,7 @@ static napi_value make_constants(napi_env env) {
   CONST(CLONE_NEWNET);
   CONST(AF_UNIX);
   CONST(SCHED_OTHER); CONST(SCHED_FIFO); CONST(SCHED_RR); CONST(SCHED_RESET_ON_FORK);
-  CONST(MCL_CURRENT); CONST(MCL_FUTURE);
+  CONST(MCL_CURRENT); CONST(MCL_FUTURE); CONST(MLOCK_ONFAULT);
   napi_value v;
   CHECK(napi_create_int32(env, (int32_t)sizeof(size_t), &v));
   CHECK(napi_set_named_property(env, c, "sizeof_size_t", v));
@@ -536,6 +553,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "schedGetscheduler", NULL, js_sched_getscheduler, NULL, NULL, NULL, napi_enumerable, NULL },
     { "schedSetaffinity", NULL, js_sched_setaffinity, NULL, NULL, NULL, napi_enumerable, NULL },
     { "mlockall", NULL, js_mlockall, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "mlock2", NULL, js_mlock2, NULL, NULL, NULL, napi_enumerable, NULL },
     { "constants", NULL, NULL, NULL, NULL, make_constants(env), napi_enumerable, NULL },
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

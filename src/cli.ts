@@ -104,7 +104,8 @@ ${SOCKET_OPT}; overrides global.controlSocket
   --no-ipvs           VRRP only: never touch IPVS
   --rt-priority N     every thread at SCHED_RR priority N (1-99; 0 off); overrides
                       global.scheduling.realtimePriority (keepalived vrrp_rt_priority)
-  --lock-memory       refused: under mlockall(2) V8 aborts (see conf/README.md, global.scheduling)
+  --lock-memory       keep the code and stack resident (mlock on fault; not the JavaScript heap: the unit's
+                      MemorySwapMax=0 keeps that out of swap); global.scheduling.lockMemory (vrrp_no_swap)
   --cpu-affinity LIST CPUs to run on, e.g. 0 or 0,1; global.scheduling.cpuAffinity
 Logs are JSON lines on stdout (journald); drops are counted by reason and logged at debug.
 Exit codes: 0 stopped by a signal; 1 config refused or start failed; 2 usage error.
@@ -306,16 +307,13 @@ export const COMMANDS: Record<string, Command> = {
         io.stderr('vrrpd run: --cpu-affinity is a list of CPU numbers, e.g. 0,1\n');
         return EXIT_USAGE;
       }
-      if (values['lock-memory'] === true) {
-        io.stderr('vrrpd run: --lock-memory is not supported: under mlockall(2) V8 aborts at its next code-page protection change\n');
-        return EXIT_USAGE;
-      }
       const { runDaemon } = await import('./daemon.js');
       return runDaemon({
         cli: fileURLToPath(import.meta.url),
         scheduling: {
           ...(rtPriority !== undefined ? { realtimePriority: rtPriority } : {}),
           ...(cpus ? { cpuAffinity: cpus } : {}),
+          ...(values['lock-memory'] === true ? { lockMemory: true } : {}),
         },
         file: values.file,
         format,

@@ -25,6 +25,8 @@ export interface GlobalDefs {
   snmp?: { enabled: boolean; agentx?: string; traps: boolean };
   /** snmp_socket named a transport vrrpd cannot use: the subagent stays off whatever enables it. */
   snmpRefused?: boolean;
+  /** vrrp_rt_priority, vrrp_no_swap, vrrp_cpu_affinity → global.scheduling. */
+  scheduling?: { realtimePriority?: number; lockMemory?: boolean; cpuAffinity?: number[] };
 }
 
 export interface SyncDaemonDef {
@@ -166,6 +168,31 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
       }
       g.snmp = { enabled: false, traps: false, ...g.snmp, agentx: a };
     },
+    // keepalived runs its VRRP child at SCHED_RR N; vrrpd runs every thread of its one process so.
+    vrrp_rt_priority: (s, g) => {
+      const v = g.ctx.int(s);
+      g.ctx.extra(s, 1);
+      if (v === undefined) return;
+      if (v < 1 || v > 99) { g.ctx.error(s, `${v}: a real-time priority is 1-99`); return; }
+      g.scheduling = { ...g.scheduling, realtimePriority: v };
+      g.ctx.at('global.scheduling.realtimePriority', s);
+    },
+    vrrp_no_swap: (s, g) => {
+      g.ctx.extra(s, 0);
+      g.scheduling = { ...g.scheduling, lockMemory: true };
+      g.ctx.at('global.scheduling.lockMemory', s);
+      g.ctx.warn(s, 'vrrpd locks its code and stack (mlock on fault), not its JavaScript heap (V8 aborts on locked heap pages); '
+        + 'its unit keeps the heap out of swap with MemorySwapMax=0');
+    },
+    vrrp_cpu_affinity: (s, g) => {
+      const cpus = s.args.map((_, i) => g.ctx.int(s, i));
+      if (!cpus.length) { g.ctx.error(s, 'needs one or more CPU numbers'); return; }
+      if (cpus.some((c) => c === undefined)) return;
+      const bad = cpus.find((c) => c! < 0 || c! > 1023);
+      if (bad !== undefined) { g.ctx.error(s, `CPU ${bad}: a CPU number is 0-1023`); return; }
+      g.scheduling = { ...g.scheduling, cpuAffinity: cpus as number[] };
+      g.ctx.at('global.scheduling.cpuAffinity', s);
+    },
     vrrp_skip_check_adv_addr: (s, g) => {
       // keepalived checks every advert's address list by default (vrrpd: strictAddressCheck); skipping is refused.
       if (g.ctx.bool(s) !== false) g.ctx.error(s, 'not supported: vrrpd checks the address list of every advert (keepalived\'s default); skipping it for the same master is not');
@@ -185,8 +212,8 @@ export const GLOBAL_DEFS: KeywordTable<GlobalDefs> = {
       smtp_alert_vrrp smtp_alert_checker no_email_faults no_checker_emails`, EMAIL),
     ...each('enable_snmp_checker enable_snmp_rfcv2 enable_snmp_keepalived snmp_vs_stats_update_interval snmp_rs_stats_update_interval', SNMP),
     ...each('enable_dbus enable_dbus_create_instance dbus_service_name dbus_no_interface_name', DBUS),
-    ...each(`vrrp_priority checker_priority bfd_priority vrrp_no_swap checker_no_swap bfd_no_swap vrrp_rt_priority
-      checker_rt_priority bfd_rt_priority vrrp_rlimit_rttime checker_rlimit_rttime bfd_rlimit_rttime vrrp_cpu_affinity
+    ...each(`vrrp_priority checker_priority bfd_priority checker_no_swap bfd_no_swap
+      checker_rt_priority bfd_rt_priority vrrp_rlimit_rttime checker_rlimit_rttime bfd_rlimit_rttime
       checker_cpu_affinity bfd_cpu_affinity max_auto_priority min_auto_priority_delay child_wait_time process_names
       process_name vrrp_process_name checker_process_name bfd_process_name umask use_pid_dir instance
       vrrp_netlink_cmd_rcv_bufs vrrp_netlink_cmd_rcv_bufs_force vrrp_netlink_monitor_rcv_bufs

@@ -199,6 +199,7 @@ function assemble(top: Top): ConfigInput {
   const instances: NonNullable<ConfigInput['instances']> = {};
   const config: ConfigInput = g.routerId !== undefined ? { global: { routerId: g.routerId }, instances } : { instances };
   if (g.netNamespace !== undefined) (config.global ??= {} as NonNullable<ConfigInput['global']>).netNamespace = g.netNamespace;
+  if (g.scheduling) (config.global ??= {} as NonNullable<ConfigInput['global']>).scheduling = g.scheduling;
   if (g.snmp?.enabled && !g.snmpRefused) {
     (config.global ??= {} as NonNullable<ConfigInput['global']>).snmp = { traps: g.snmp.traps, ...(g.snmp.agentx !== undefined ? { agentx: g.snmp.agentx } : {}) };
   }

@@ -409,9 +409,8 @@ export const configSchema = z.strictObject({
     scheduling: z.strictObject({
       realtimePriority: z.number().int().min(0).max(99).default(0),
       policy: z.enum(['rr', 'fifo']).default('rr'),
-      // mlockall aborts Node: V8 changes the protection of its (then locked) code pages and dies on the refusal.
-      lockMemory: z.boolean().default(false).refine((v) => !v, 'not supported: under mlockall V8 aborts at its next '
-        + 'code-page protection change (measured: Node 20 dies within seconds); keepalived\'s vrrp_no_swap has no vrrpd equivalent'),
+      // The code (node, libraries, addon) and the stack locked on fault; not the heap: V8 aborts on locked heap pages.
+      lockMemory: z.boolean().default(false),
       cpuAffinity: z.array(z.number().int().min(0).max(1023)).default([]),
     }).prefault({}),
   }).prefault({}),

@@ -72,6 +72,7 @@ export interface NativeConstants {
   readonly SCHED_RESET_ON_FORK: number;
   readonly MCL_CURRENT: number;
   readonly MCL_FUTURE: number;
+  readonly MLOCK_ONFAULT: number;
   /** Width of cmsg_len (struct cmsghdr starts with a size_t): the cmsg layout depends on it. */
   readonly sizeof_size_t: number;
 }
@@ -134,6 +135,8 @@ export interface NativeAddon {
   schedSetaffinity(tid: number, cpus: readonly number[]): void;
   /** mlockall(2); flags from constants.MCL_*. */
   mlockall(flags: number): void;
+  /** mlock2(2) of [start, start + length); flags from constants.MLOCK_*. */
+  mlock2(start: bigint, length: bigint, flags: number): void;
   readonly constants: NativeConstants;
 }
 
@@ -167,7 +170,7 @@ export function loadNative(): NativeAddon {
 const KEYS = [
   'socket', 'bind', 'setsockopt', 'getsockoptInt', 'getsockopt', 'attachFilter', 'sendmsg', 'recvmsg', 'poll', 'close', 'setns', 'ifNameToIndex',
   'timerfdCreate', 'timerfdSet', 'timerfdRead', 'clockOffsetNs', 'schedSetscheduler', 'schedGetscheduler',
-  'schedSetaffinity', 'mlockall', 'constants',
+  'schedSetaffinity', 'mlockall', 'mlock2', 'constants',
 ] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 /** The addon, loaded on first use (so modules that merely import this one work without it). */

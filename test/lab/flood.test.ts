@@ -35,7 +35,7 @@ describe.skipIf(skip)(`junk flood on the VRRP segment (real vrrpd, ${ADVERT} adv
   it(`${FLOOD_SECONDS} s at up to ${FLOOD_PPS / 1000}k packets/s from the client: no transition, drops counted by reason, no per-packet log`, async () => {
     // VRRP over the switch (eth0), where the client is: the crossover is a cable nobody else can reach.
     expect(await up(lab, {
-      version: 3, advertInterval: ADVERT, global: { scheduling: { realtimePriority: 50 } },
+      version: 3, advertInterval: ADVERT, global: { scheduling: { realtimePriority: 50, lockMemory: true } },
       extra: { interface: 'eth0', trackInterfaces: [], dontTrackPrimary: false },
     })).toBe('lvs1');
     await new Promise((r) => setTimeout(r, 500));

@@ -34,7 +34,7 @@ describe.skipIf(skip)('soak on a busy box (real vrrpd, 100 ms adverts)', () => {
 
   it(`${SOAK_S} s with every core busy and a memory hog: zero false transitions`, async () => {
     // The unit's settings, through the config (the same as --rt-priority 50).
-    const o = { version: 3 as const, advertInterval: '100ms', extra: { garp: { masterDelay: 0 } }, global: { scheduling: { realtimePriority: 50 } } };
+    const o = { version: 3 as const, advertInterval: '100ms', extra: { garp: { masterDelay: 0 } }, global: { scheduling: { realtimePriority: 50, lockMemory: true } } };
     expect(await up(lab, o)).toBe('lvs1');
     stress = startLoad({ busy: cpus().length, hogMb: 512, maxSeconds: SOAK_S + 30 });
     // Counted once the hog holds its memory: the host populating 512 MB stalls the whole guest once (see above).

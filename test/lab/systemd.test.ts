@@ -1,5 +1,6 @@
 // vrrpd as systemd runs it (issue 11, parts 3 and 6): Type=notify messages on a NOTIFY_SOCKET we listen on, the watchdog
-// pings stopping while the loop is wedged (test hook), and the scheduling flags (SCHED_RR on every thread, affinity).
+// pings stopping while the loop is wedged (test hook), and the scheduling flags (SCHED_RR on every thread, affinity,
+// locked code).
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ describe.skipIf(skip)('vrrpd under systemd (real daemon, NOTIFY_SOCKET)', () => 
     const t0 = performance.now();
     const p = lab.spawnIn('lvs1', ['env', `NOTIFY_SOCKET=${sock}`, 'WATCHDOG_USEC=200000', 'VRRPD_TEST_WEDGE_MS=1500',
       process.execPath, CLI, 'run', '-f', cfg, '--socket', join(sock, '..', 'ctl.sock'),
-      '--rt-priority', '10', '--cpu-affinity', '0'], 'vrrpd@lvs1');
+      '--rt-priority', '10', '--cpu-affinity', '0', '--lock-memory'], 'vrrpd@lvs1');
     await waitFor(async () => l.with('READY=1').length === 1, 10_000, 20, 'READY=1')
       .catch((e: Error) => { throw new Error(`${e.message}\nstdout: ${p.tail(false)}\nstderr: ${p.tail(true)}`); });
     const ready = l.with('READY=1')[0]!;
@@ -55,6 +56,17 @@ describe.skipIf(skip)('vrrpd under systemd (real daemon, NOTIFY_SOCKET)', () => 
     expect(readFileSync(policyFile, 'utf8').trim()).toBe('0');
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     expect(/Cpus_allowed_list:\s+(\S+)/.exec(status)![1]).toBe('0');
+    // --lock-memory: node's text, the libraries and the addon locked (on fault), resident pages among them; the
+    // daemon lives on through GCs and the exit below (under mlockall V8 aborts at its first heap page release).
+    const kb = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+    expect(kb(status, 'VmLck')).toBeGreaterThan(20_000);
+    // node's text mapping carries the lock flags (VmFlags lo: locked, lf: on fault); the heap (anonymous) does not.
+    const maps = readFileSync(`/proc/${pid}/smaps`, 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+    const flags = (m: string | undefined) => /^VmFlags:(.*)$/m.exec(m ?? '')?.[1]?.trim().split(/\s+/) ?? [];
+    expect(flags(maps.find((m) => / r-xp .*\/node$/.test(m.split('\n')[0]!)))).toEqual(expect.arrayContaining(['lo', 'lf']));
+    const anon = maps.filter((m) => /^\S+ rw-p 00000000 00:00 0\s*$/.test(m.split('\n')[0]!));
+    expect(anon.length).toBeGreaterThan(0);
+    expect(anon.filter((m) => flags(m).includes('lo'))).toEqual([]);
 
     // Pings every ~100 ms (half of WATCHDOG_USEC).
     await sleep(1000);

@@ -161,7 +161,7 @@ exec unshare --mount --propagation private sh -c '
       await expectSoleHolder(lab, 'lvs1');
       const pid = lab.directors.get('lvs1')!.pid!;
       expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe('/usr/lib/vrrpd/node');
-      expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^CapBnd:\s+0+803001$/m); // CAP_SYS_NICE | CAP_CHOWN | CAP_NET_ADMIN | CAP_NET_RAW
+      expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^CapBnd:\s+0+807001$/m); // CAP_SYS_NICE | CAP_IPC_LOCK | CAP_CHOWN | CAP_NET_ADMIN | CAP_NET_RAW
       const t = performance.now();
       const exited = await lab.directors.get('lvs1')!.stop(3000);
       expect(exited.code).toBe(0);

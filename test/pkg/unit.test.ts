@@ -43,7 +43,7 @@ describe.skipIf(why !== '')(`the systemd unit (conf/vrrpd.service)${why ? `: ${w
 
   it('runs the packaged command, with the runtime directory, never beside keepalived', () => {
     const unit = readFileSync(UNIT, 'utf8');
-    expect(unit).toMatch(/^ExecStart=\/usr\/sbin\/vrrpd run -f \/etc\/vrrpd\/vrrpd\.yaml --rt-priority 50$/m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/sbin\/vrrpd run -f \/etc\/vrrpd\/vrrpd\.yaml --rt-priority 50 --lock-memory$/m);
     expect(unit).toMatch(/^ExecStartPre=\/usr\/sbin\/vrrpd check -f \/etc\/vrrpd\/vrrpd\.yaml --quiet$/m);
     expect(unit).toMatch(/^RuntimeDirectory=vrrpd$/m);
     expect(unit).toMatch(/^Conflicts=keepalived\.service$/m);
