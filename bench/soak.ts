@@ -43,8 +43,13 @@ function keepalivedConf(node: DirectorName): string {
     + `  advert_int ${INTERVAL_MS / 1000}\n  virtual_ipaddress {\n    ${VIP}/32 dev eth0\n  }\n}\n`;
 }
 
-interface Side { impl: Impl; lab: Lab; cap: Capture; from: number[] }
-interface Figures { name: string; falseTransitions: number; adverts: number; p50: number; p99: number; max: number; over: number; masterDownLateMs: number | null; lines: string[] }
+/** cap: the backup's eth1 (adverts as received); sent: the master's own eth1 (adverts as they leave it). */
+interface Side { impl: Impl; lab: Lab; cap: Capture; sent: Capture; from: number[] }
+interface Figures {
+  name: string; falseTransitions: number; adverts: number; p50: number; p99: number; max: number; over: number; masterDownLateMs: number | null; lines: string[];
+  /** Gaps > Master_Down_Interval in the master's adverts as they left its eth1 (the sender late), and the received gaps the other pair had at the same moment. */
+  overAtSender: number; overShared: number; gaps: [number, number][];
+}
 
 const quantile = (s: number[], q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 /** State changes logged after the settle point (vrrpd: JSON "to"; keepalived: "Entering X STATE"). */
@@ -62,8 +67,9 @@ async function setUp(name: 'vrrpd' | 'keepalived', seconds: number): Promise<Sid
   await waitFor(async () => (await lab.vipHolders(VIP)).join() === 'lvs1', 15_000, 100, `${name}: lvs1 holding the VIP`);
   await sleep(1000);
   const cap = await startCapture(lab, 'lvs2', 'eth1', 'ip proto 112', `${name}-soak`, seconds + 120);
+  const sent = await startCapture(lab, 'lvs1', 'eth1', `ip proto 112 and src ${XOVER.lvs1}`, `${name}-soak-sent`, seconds + 120);
   const from = (['lvs1', 'lvs2'] as const).map((n) => impl.grep(n, /"to":"|Entering (MASTER|BACKUP|FAULT) STATE/, 0).length);
-  return { impl, lab, cap, from };
+  return { impl, lab, cap, sent, from };
 }
 
 async function masterDown(s: Side): Promise<number | null> {
@@ -78,16 +84,28 @@ async function masterDown(s: Side): Promise<number | null> {
   return (first.ts - last.ts) / 1000 - masterDownIntervalMs(3, 90, INTERVAL_MS / 10);
 }
 
+const MDI_MS = masterDownIntervalMs(3, 90, INTERVAL_MS / 10);
+
+/** The master's advert times (µs) in a capture, within the soak. */
+const advertTimes = (c: Capture, startUs: number, endUs: number) =>
+  c.poll().filter((a) => a.kind === 'advert' && a.src === XOVER.lvs1 && a.ts >= startUs && a.ts <= endUs).map((a) => a.ts);
+/** Silences longer than Master_Down_Interval (an interval that lets the backup take over), as [from, to] µs. */
+const gapsOver = (ts: number[]): [number, number][] =>
+  ts.slice(1).flatMap((t, i): [number, number][] => ((t - ts[i]!) / 1000 > MDI_MS ? [[ts[i]!, t]] : []));
+
 function figures(s: Side, soakStartUs: number, soakEndUs: number, mdLate: number | null, falseT: string[]): Figures {
-  const adv = s.cap.poll().filter((a) => a.kind === 'advert' && a.src === XOVER.lvs1 && a.ts >= soakStartUs && a.ts <= soakEndUs).map((a) => a.ts);
+  const adv = advertTimes(s.cap, soakStartUs, soakEndUs);
   const late = adv.slice(1).map((t, i) => (t - adv[i]!) / 1000 - INTERVAL_MS).sort((a, b) => a - b);
+  const gaps = gapsOver(adv);
   return {
     name: s.impl.name, falseTransitions: falseT.length, adverts: adv.length, p50: quantile(late, 0.5), p99: quantile(late, 0.99), max: late.at(-1) ?? NaN,
-    // An interval beyond Master_Down_Interval would have let the backup take over.
-    over: late.filter((l) => l + INTERVAL_MS > masterDownIntervalMs(3, 90, INTERVAL_MS / 10)).length,
+    over: gaps.length, overAtSender: gapsOver(advertTimes(s.sent, soakStartUs, soakEndUs)).length, overShared: 0, gaps,
     masterDownLateMs: mdLate, lines: falseT,
   };
 }
+
+/** How many of a's silences overlap a silence of b's: the box stalled both pairs at once (neither daemon's doing). */
+const shared = (a: [number, number][], b: [number, number][]) => a.filter(([f, t]) => b.some(([g, u]) => g < t && u > f)).length;
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('root only (network namespaces)');
@@ -112,16 +130,29 @@ async function main(): Promise<void> {
     await stress.stop();
     stress = null;
     const f = sides.map((s, i) => figures(s, startUs, endUs, md[i]!, falseT[i]!));
+    for (const x of f) x.overShared = shared(x.gaps, f.find((y) => y !== x)?.gaps ?? []);
     console.log(table([
-      ['impl', 'false transitions', 'adverts', 'late p50 ms', 'late p99 ms', 'late max ms', 'gaps > MDI', 'Master_Down late ms'],
-      ...f.map((x) => [x.name, String(x.falseTransitions), String(x.adverts), ms(x.p50), ms(x.p99), ms(x.max), String(x.over), ms(x.masterDownLateMs)]),
+      ['impl', 'false transitions', 'adverts', 'late p50 ms', 'late p99 ms', 'late max ms', 'gaps > MDI', 'at sender', 'shared', 'Master_Down late ms'],
+      ...f.map((x) => [x.name, String(x.falseTransitions), String(x.adverts), ms(x.p50), ms(x.p99), ms(x.max), String(x.over), String(x.overAtSender), String(x.overShared), ms(x.masterDownLateMs)]),
     ]));
+    console.log(`gaps > MDI: silences of the master's adverts longer than Master_Down_Interval (${MDI_MS.toFixed(1)} ms) as the backup received them; `
+      + '"at sender": the same seen on the master\'s own eth1 as they left (late sends); "shared": received gaps that overlap one of the other pair\'s '
+      + '(both pairs silent at once: the box stalled, not a daemon)');
     for (const x of f) for (const l of x.lines.slice(0, 10)) console.log(`  ${x.name}: ${l}`);
+    // vrrpd says when its own timer fired late (the process did not get the CPU): a silence at the sender without
+    // one is the send path or the box, not the event loop.
+    for (const s of sides) {
+      for (const n of ['lvs1', 'lvs2'] as const) {
+        const late = s.impl.grep(n, /timer fired late/, 0);
+        if (late.length) console.log(`  ${s.impl.name} ${n}: ${late.length} late-timer warning(s); last: ${late.at(-1)}`);
+      }
+    }
     process.exitCode = f.every((x) => x.name !== 'vrrpd' || x.falseTransitions === 0) ? 0 : 1;
   } finally {
     await stress?.stop();
     for (const s of sides) {
       await s.cap.stop().catch(() => undefined);
+      await s.sent.stop().catch(() => undefined);
       for (const n of ['lvs1', 'lvs2'] as const) await s.impl.stop(n).catch(() => undefined);
       await s.lab.destroy();
     }
