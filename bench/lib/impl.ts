@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { topo, type DirectorName, type Lab, type LabProcess } from './lab.js';
+import type { Line } from '../../src/lab/process.js';
 
 const { run, waitFor, sleep, VIP } = topo;
 
@@ -16,6 +17,10 @@ export interface ModeSpec {
   iface?: 'eth0' | 'eth1';
   /** Real-time priority of the daemon (vrrpd scheduling.realtimePriority, keepalived vrrp_rt_priority); 0 or absent: none. */
   rtPriority?: number;
+  /** Merged into vrrpd's instance, per director (e.g. trackInterfaces, dontTrackPrimary, extraPaths to the peer). */
+  vrrpdInstance?: (node: DirectorName) => Record<string, unknown>;
+  /** Extra lines inside keepalived's vrrp_instance (e.g. track_interface, dont_track_primary). */
+  keepalivedInstance?: readonly string[];
 }
 
 export const PRIORITY: Record<DirectorName, number> = { lvs1: 100, lvs2: 90 };
@@ -41,6 +46,8 @@ export interface Impl {
   logText(node: DirectorName, from?: number): string;
   /** Lines of that director's runs from `from` on that match `re` (e.g. vrrpd's late-timer warnings). */
   grep(node: DirectorName, re: RegExp, from?: number): string[];
+  /** The same with arrival times (performance.now()), in arrival order. */
+  events(node: DirectorName, re: RegExp, from?: number): Line[];
 }
 
 function pidAlive(pid: number): boolean {
@@ -81,6 +88,7 @@ export function vrrpdConfig(node: DirectorName, mode: ModeSpec): string {
         // keepalived's defaults: 5 GARPs at once, 5 more after 5 s.
         garp: { masterDelay: '5s', masterRepeat: 5 },
         vips: [`${VIP}/32 dev eth0`],
+        ...mode.vrrpdInstance?.(node),
       },
     },
   });
@@ -143,8 +151,10 @@ export class VrrpdImpl implements Impl {
     return (this.runs.get(node) ?? []).slice(from).map((p, i) => `=== vrrpd@${node} run ${from + i + 1}\n${p.lines.map((l) => l.text).join('\n')}\n${p.errLines.map((l) => `[stderr] ${l.text}`).join('\n')}`).join('\n');
   }
 
-  grep(node: DirectorName, re: RegExp, from = 0): string[] {
-    return (this.runs.get(node) ?? []).slice(from).flatMap((p) => [...p.lines, ...p.errLines].map((l) => l.text).filter((t) => re.test(t)));
+  grep(node: DirectorName, re: RegExp, from = 0): string[] { return this.events(node, re, from).map((l) => l.text); }
+
+  events(node: DirectorName, re: RegExp, from = 0): Line[] {
+    return (this.runs.get(node) ?? []).slice(from).flatMap((p) => [...p.lines, ...p.errLines].filter((l) => re.test(l.text)).sort((a, b) => a.at - b.at));
   }
 }
 
@@ -166,7 +176,7 @@ vrrp_instance VI_1 {
     advert_int ${adv}
     virtual_ipaddress {
         ${VIP}/32 dev eth0
-    }
+    }${(mode.keepalivedInstance ?? []).map((l) => `\n    ${l}`).join('')}
 }
 `;
 }
@@ -261,7 +271,9 @@ export class KeepalivedImpl implements Impl {
     }).join('\n');
   }
 
-  grep(node: DirectorName, re: RegExp, from = 0): string[] {
-    return (this.runs.get(node) ?? []).slice(from).flatMap((r) => [...r.parent.lines, ...r.parent.errLines].map((l) => l.text).filter((t) => re.test(t)));
+  grep(node: DirectorName, re: RegExp, from = 0): string[] { return this.events(node, re, from).map((l) => l.text); }
+
+  events(node: DirectorName, re: RegExp, from = 0): Line[] {
+    return (this.runs.get(node) ?? []).slice(from).flatMap((r) => [...r.parent.lines, ...r.parent.errLines].filter((l) => re.test(l.text)).sort((a, b) => a.at - b.at));
   }
 }
