@@ -132,6 +132,11 @@ export class Executor {
     }
   }
 
+  /** Before an instance starts: its takeover's VIP requests and GARPs prepared once (VipOps.warm). */
+  warm(r: Runner): void {
+    this.host.vipOps.warm(r);
+  }
+
   /** Remember outstanding work (stop and retire wait for it); failures are logged where they happen. */
   track(r: Runner, work: Promise<void>): void {
     r.queue = Promise.all([r.queue, work]).then(() => undefined,

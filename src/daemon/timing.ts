@@ -45,6 +45,7 @@ export class VrrpTiming {
     warmUp(r, this.host.channels.targets(r), this.host.now(), (x, a, t) => this.host.executor.advertPayload(x, a, t.dst, t.src),
       this.warmed.has(kind) ? 1 : undefined);
     this.warmed.add(kind);
+    this.host.executor.warm(r);
   }
 
   /** The nearest VRRP deadline and its instance. */

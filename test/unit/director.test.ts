@@ -62,6 +62,20 @@ describe('director', () => {
     expect(net.frames.every((f) => f.ifindex === 2 && f.frame[21] === 1)).toBe(true); // ARP requests on eth0
   });
 
+  it('the start-up warm-up sends nothing, and the GARP frames it prepares are the ARP requests that go out', async () => {
+    const net = new FakeNet();
+    const d = new Director({ config: config(''), io: net, log, ...timing() });
+    running.push(d);
+    await d.start();
+    // Started as BACKUP: no frame, no address request yet (the warm-up only built and encoded them).
+    expect([net.frames.length, net.ops.filter((o) => o.startsWith('add')).length]).toEqual([0, 0]);
+    await waitState(d, 'MASTER');
+    await sleep(30);
+    const { gratuitousArp } = await import('../../src/protocol/frames.js');
+    const want = gratuitousArp(net.links_.find((l) => l.index === 2)!.mac!, '192.168.1.250');
+    expect(net.frames.map((f) => Buffer.from(f.frame).toString('hex'))).toEqual(Array(5).fill(Buffer.from(want).toString('hex')));
+  });
+
   it('removes a stale VIP at start, and steps down (VIPs removed) for a higher-priority master', async () => {
     const net = new FakeNet();
     net.addrs.push({ index: 2, family: 4, address: '192.168.1.250', prefixLen: 32, scope: 0, flags: 0 });
