@@ -227,6 +227,74 @@ static napi_value js_recvmsg(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* An Int32Array (meta of recvmmsg). */
+static int get_i32s(napi_env env, napi_value v, int32_t **data, size_t *count) {
+  bool is_ta = false;
+  napi_is_typedarray(env, v, &is_ta);
+  if (is_ta) {
+    napi_typedarray_type tt;
+    napi_value ab;
+    size_t off;
+    void *p;
+    if (napi_get_typedarray_info(env, v, &tt, count, &p, &ab, &off) == napi_ok && tt == napi_int32_array) {
+      *data = p;
+      return 1;
+    }
+  }
+  napi_throw_type_error(env, NULL, "expected an Int32Array");
+  return 0;
+}
+
+#define RECVMMSG_MAX 64
+
+/*
+ * recvmmsg(fd, data, slot, names, nameSlot, control, controlSlot, meta, max, flags): up to max datagrams, message i
+ * into bytes [i*slot, i*slot+slot) of data (and of names, control by their slots), with meta[4i..4i+3] = [length,
+ * name length, control length, msg_flags]. MSG_DONTWAIT always. Returns how many came; 0 when nothing waits.
+ */
+static napi_value js_recvmmsg(napi_env env, napi_callback_info info) {
+  napi_value argv[10], r;
+  int fd, slot, name_slot, ctl_slot, max, flags;
+  void *data, *names, *ctl;
+  size_t data_len, names_len, ctl_len, meta_count;
+  int32_t *meta;
+  if (!get_args(env, info, 10, argv) || !get_int(env, argv[0], &fd) || !get_bytes(env, argv[1], 0, &data, &data_len) ||
+      !get_int(env, argv[2], &slot) || !get_bytes(env, argv[3], 0, &names, &names_len) || !get_int(env, argv[4], &name_slot) ||
+      !get_bytes(env, argv[5], 0, &ctl, &ctl_len) || !get_int(env, argv[6], &ctl_slot) || !get_i32s(env, argv[7], &meta, &meta_count) ||
+      !get_int(env, argv[8], &max) || !get_int(env, argv[9], &flags)) return NULL;
+  if (max < 1 || max > RECVMMSG_MAX || slot < 1 || name_slot < 0 || ctl_slot < 0 ||
+      data_len < (size_t)max * (size_t)slot || names_len < (size_t)max * (size_t)name_slot ||
+      ctl_len < (size_t)max * (size_t)ctl_slot || meta_count < (size_t)max * 4) return throw_errno(env, "recvmmsg", EINVAL);
+  struct mmsghdr msgs[RECVMMSG_MAX];
+  struct iovec iovs[RECVMMSG_MAX];
+  memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)max);
+  for (int i = 0; i < max; i++) {
+    iovs[i].iov_base = (char *)data + (size_t)i * (size_t)slot;
+    iovs[i].iov_len = (size_t)slot;
+    msgs[i].msg_hdr.msg_iov = &iovs[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = name_slot ? (char *)names + (size_t)i * (size_t)name_slot : NULL;
+    msgs[i].msg_hdr.msg_namelen = (socklen_t)name_slot;
+    msgs[i].msg_hdr.msg_control = ctl_slot ? (char *)ctl + (size_t)i * (size_t)ctl_slot : NULL;
+    msgs[i].msg_hdr.msg_controllen = (size_t)ctl_slot;
+  }
+  int n;
+  do n = recvmmsg(fd, msgs, (unsigned int)max, flags | MSG_DONTWAIT, NULL); while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) n = 0;
+    else return throw_errno(env, "recvmmsg", errno);
+  }
+  for (int i = 0; i < n; i++) {
+    unsigned int len = msgs[i].msg_len < (unsigned int)slot ? msgs[i].msg_len : (unsigned int)slot;
+    meta[4 * i] = (int32_t)len;
+    meta[4 * i + 1] = (int32_t)(msgs[i].msg_hdr.msg_namelen < (socklen_t)name_slot ? msgs[i].msg_hdr.msg_namelen : (socklen_t)name_slot);
+    meta[4 * i + 2] = (int32_t)(msgs[i].msg_hdr.msg_controllen < (size_t)ctl_slot ? msgs[i].msg_hdr.msg_controllen : (size_t)ctl_slot);
+    meta[4 * i + 3] = msgs[i].msg_hdr.msg_flags;
+  }
+  if (napi_create_int32(env, n, &r) != napi_ok) return NULL;
+  return r;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int fd;
@@ -541,6 +609,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "attachFilter", NULL, js_attach_filter, NULL, NULL, NULL, napi_enumerable, NULL },
     { "sendmsg", NULL, js_sendmsg, NULL, NULL, NULL, napi_enumerable, NULL },
     { "recvmsg", NULL, js_recvmsg, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "recvmmsg", NULL, js_recvmmsg, NULL, NULL, NULL, napi_enumerable, NULL },
     { "poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setns", NULL, js_setns, NULL, NULL, NULL, napi_enumerable, NULL },

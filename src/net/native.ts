@@ -112,6 +112,12 @@ export interface NativeAddon {
   sendmsg(fd: number, data: Uint8Array, sockaddr: Uint8Array | null, control: Uint8Array | null, flags: number): number;
   /** null when nothing is waiting (EAGAIN). */
   recvmsg(fd: number, maxData: number, maxControl: number, flags: number): RecvResult | null;
+  /**
+   * recvmmsg(2), MSG_DONTWAIT: up to `max` (≤ 64) datagrams, message i into slot i of `data`, `names`, `control`;
+   * meta[4i..4i+3] = [length, name length, control length, msg_flags]. Returns the count, 0 when nothing waits.
+   */
+  recvmmsg(fd: number, data: Uint8Array, slot: number, names: Uint8Array, nameSlot: number, control: Uint8Array, controlSlot: number,
+    meta: Int32Array, max: number, flags: number): number;
   /** Calls back (on the Node event loop, never blocking it) each time the fd is readable. */
   poll(fd: number, callback: (err: NativeError | null) => void): PollHandle;
   close(fd: number): void;
@@ -168,7 +174,7 @@ export function loadNative(): NativeAddon {
 }
 
 const KEYS = [
-  'socket', 'bind', 'setsockopt', 'getsockoptInt', 'getsockopt', 'attachFilter', 'sendmsg', 'recvmsg', 'poll', 'close', 'setns', 'ifNameToIndex',
+  'socket', 'bind', 'setsockopt', 'getsockoptInt', 'getsockopt', 'attachFilter', 'sendmsg', 'recvmsg', 'recvmmsg', 'poll', 'close', 'setns', 'ifNameToIndex',
   'timerfdCreate', 'timerfdSet', 'timerfdRead', 'clockOffsetNs', 'schedSetscheduler', 'schedGetscheduler',
   'schedSetaffinity', 'mlockall', 'mlock2', 'constants',
 ] as const satisfies ReadonlyArray<keyof NativeAddon>;

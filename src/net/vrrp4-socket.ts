@@ -4,6 +4,7 @@ import { addressToBytes } from '../protocol/addr.js';
 import { buildIpv4Header, parseIpPacket } from '../protocol/ip.js';
 import { constants, native, watchReadable, type PollHandle } from './native.js';
 import { arrivalMs } from './rxtime.js';
+import { RxBatch } from './rx-batch.js';
 import { attachVridFilter, sizeReceiveBuffer, socketDrops } from './rxtuning.js';
 import { ipMreqn, parseCmsgs, sockaddrIn } from './sockaddr.js';
 
@@ -69,27 +70,22 @@ export class Vrrp4Socket {
     this.poller = watchReadable(this.fd, () => this.onReadable(), (e) => this.opts.onError(e));
   }
 
+  private readonly rx = new RxBatch(9216, 128);
+
   private onReadable(limit = BATCH): void {
-    for (let i = 0; i < limit && this.fd >= 0; i++) {
-      let r;
-      try {
-        r = native.recvmsg(this.fd, 9216, 128, 0);
-      } catch (e) {
-        this.opts.onError(e as Error);
-        return;
-      }
-      if (r === null) return;
+    if (this.fd < 0) return;
+    this.rx.read(this.fd, limit, (r) => {
       const p = parseIpPacket(r.data);
       if (!p.ok) {
         this.opts.onError(new Error(`bad IPv4 header: ${p.detail}`));
-        continue;
+        return;
       }
-      if (p.packet.protocol !== IPPROTO_VRRP) continue;
+      if (p.packet.protocol !== IPPROTO_VRRP) return;
       this.opts.onPacket({
         payload: p.packet.payload, src: p.packet.src, dst: p.packet.dst, ttl: p.packet.ttl, tos: p.packet.tos,
         arrivalMs: arrivalMs(parseCmsgs(r.control)),
       });
-    }
+    }, (e) => this.opts.onError(e), () => this.fd >= 0);
   }
 
   /** Parsed addresses and sockaddrs, by text: the send path does no parsing after the first advert. */

@@ -3,13 +3,14 @@ import { IPPROTO_VRRP, VRRP_MCAST_V6, VRRP_TTL } from '../protocol/advert.js';
 import { constants, native, watchReadable, type NativeError, type PollHandle } from './native.js';
 import { attachVridFilter, sizeReceiveBuffer, socketDrops } from './rxtuning.js';
 import { arrivalMs } from './rxtime.js';
+import { RxBatch } from './rx-batch.js';
 import {
   cmsgIpv6HopLimit, cmsgIpv6Pktinfo, in6PktinfoCmsg, ipv6Mreq, parseCmsgs, parseSockaddrInet, sockaddrIn6,
 } from './sockaddr.js';
 
 /** One received VRRP packet (the IPv6 header is not included: raw IPv6 sockets deliver the payload). */
 export interface Vrrp6Packet {
-  payload: Buffer;
+  payload: Uint8Array;
   /** The sender's address, or null when the kernel gave no usable sockaddr. */
   src: string | null;
   /** The destination address from IPV6_PKTINFO, or null when that cmsg is missing or short. */
@@ -134,29 +135,25 @@ export class Vrrp6Socket {
     else throw err;
   }
 
+  private rx: RxBatch | null = null;
+
   private onReadable(limit = BATCH): void {
+    if (this.fd < 0) return;
     const c = constants();
-    const max = this.opts.maxPacket ?? 9216;
-    for (let i = 0; i < limit && this.fd >= 0; i++) {
-      let r;
-      try {
-        r = native.recvmsg(this.fd, max, CONTROL_ROOM, 0);
-      } catch (e) {
-        this.fail(e as NativeError);
-        return;
-      }
-      if (r === null) return;
+    this.rx ??= new RxBatch(this.opts.maxPacket ?? 9216, CONTROL_ROOM);
+    this.rx.read(this.fd, limit, (r) => {
       const cmsgs = parseCmsgs(r.control);
       const info = cmsgIpv6Pktinfo(cmsgs);
       this.opts.onPacket({
         payload: r.data,
-        src: parseSockaddrInet(r.addr)?.address ?? null,
+        src: parseSockaddrInet(r.name)?.address ?? null,
         dst: info?.addr ?? null,
         hopLimit: cmsgIpv6HopLimit(cmsgs) ?? -1,
         ifindex: info?.ifindex ?? -1,
         truncated: (r.flags & (c.MSG_TRUNC | c.MSG_CTRUNC)) !== 0,
         arrivalMs: arrivalMs(cmsgs),
       });
-    }
+    }, (e) => this.fail(e as NativeError), () => this.fd >= 0);
   }
+
 }
