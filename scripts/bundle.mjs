@@ -15,6 +15,20 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * zod re-exports every locale it ships (`z.locales`, ~290 KiB: half of zod in the bundle) from its entry points; we use
+ * none (English is built in and set by zod itself), and `vrrpd check` and the config child compiled them on every
+ * run. The namespace is replaced by an empty one; zod's own English messages are unaffected (test/unit/config*).
+ */
+const zodLocales = {
+  name: 'zod-locales',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      (/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'vrrpd-empty' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'vrrpd-empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
 /** Bundle into `out` (an absolute path or one relative to the repository); prints a one-line summary on stderr. */
 export async function bundle(out) {
   rmSync(join(resolve(REPO, out), 'chunks'), { recursive: true, force: true });
@@ -40,6 +54,7 @@ export async function bundle(out) {
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
+    plugins: [zodLocales],
   });
   const files = Object.entries(r.metafile.outputs);
   const bytes = files.reduce((n, [, o]) => n + o.bytes, 0);
