@@ -102,6 +102,9 @@ export class IpvsController {
   /** A reload: validated by the caller; the next sync applies it. Throws on a table the kernel can't take. */
   setConfig(cfg: Config): void {
     desiredTable(cfg.virtualServers);
+    // Another table or other IPVS settings: the next sync dumps the whole table rather than trust the cached one.
+    const key = (c: Config) => JSON.stringify([c.virtualServers, c.ipvs]);
+    if (key(cfg) !== key(this.cfg)) this.reconciler.invalidate();
     this.cfg = cfg;
   }
 
@@ -111,8 +114,19 @@ export class IpvsController {
    * adds nothing; a BACKUP holds no VIP, so its services get no traffic); the sync daemon master while any instance is MASTER, backup
    * while any is BACKUP, stopped otherwise. A standalone director (no instance) wants every virtual
    * server and never runs a sync daemon. Serialized; resolves when this sync is done.
+   *
+   * The table is planned against the last verified one (IpvsReconciler: no dump when nothing changed, only the
+   * services that change read otherwise); an audit dumps the whole table. `tableReady` is called once, as soon as
+   * the table is settled (before the sync daemon switches role), or when the sync fails: a new MASTER's VIPs wait
+   * for the table, not for the sync daemon's kernel threads.
    */
-  sync(states: ReadonlyMap<string, VrrpState>, audit = false): Promise<void> {
+  sync(states: ReadonlyMap<string, VrrpState>, audit = false, tableReady?: () => void): Promise<void> {
+    let readyCalled = false;
+    const ready = (): void => {
+      if (readyCalled) return;
+      readyCalled = true;
+      tableReady?.();
+    };
     const cfg = this.cfg;
     const standalone = !this.closing && isStandalone(cfg);
     const masters = [...states].filter(([, s]) => s === 'MASTER').map(([n]) => n);
@@ -124,7 +138,7 @@ export class IpvsController {
     const run = async () => {
       if (!audit) this.queued--;
       // A sync of ours is waiting: it reconciles anyway, and a difference now would be ours, not someone else's.
-      else if (this.queued > 0) return;
+      else if (this.queued > 0) return; // (an audit has no tableReady)
       // A refused timeout is logged and shown in status; the table still follows the state.
       const timeoutError = await this.applyTimeouts(cfg).then(() => null, (e: Error) => {
         this.log.error({ err: e.message }, 'IPVS connection timeouts not set');
@@ -144,6 +158,7 @@ export class IpvsController {
       // A table the kernel partly refused is logged and shown in status; the sync daemon still
       // follows the role (a MASTER must sync its connections to the peer whatever else failed).
       const tableOk = await this.reconcile(desired, audit);
+      ready();
       // An audit checks the daemons too (one dump); the role it finds changed from outside is restarted.
       if (role !== this.role || (audit && cfg.ipvs.syncDaemon)) {
         const res = await setSyncRole(this.client, cfg.ipvs.syncDaemon, role);
@@ -161,7 +176,7 @@ export class IpvsController {
     const p = this.chain.then(run).catch((e: Error) => {
       this.lastError = e.message;
       this.log.error({ err: e.message }, 'IPVS update failed');
-    });
+    }).finally(ready);
     this.chain = p;
     return p;
   }
@@ -187,8 +202,9 @@ export class IpvsController {
   }
 
   private async reconcile(desired: DesiredService[], audit: boolean): Promise<boolean> {
-    const r = await this.reconciler.reconcile(desired);
+    const r = await this.reconciler.reconcile(desired, { full: audit });
     this.table = r.table;
+    this.log.debug({ read: r.read, ops: r.plan.ops.length, services: desired.length }, 'IPVS table read');
     if (r.plan.ops.length && audit) {
       // Nothing of ours changed since the last sync: the difference is someone else's doing.
       this.restores++;
