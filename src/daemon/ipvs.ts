@@ -64,6 +64,8 @@ export class IpvsController {
   private readonly reconciler: IpvsReconciler;
   /** Syncs requested and not yet started (an audit behind one of them stands down). */
   private queued = 0;
+  /** The reconcile in progress: an audit's, a sync's, or none. */
+  private running: 'audit' | 'sync' | null = null;
   /** Audits that found the table or the sync daemon altered from outside and restored it. */
   private restores = 0;
 
@@ -118,7 +120,9 @@ export class IpvsController {
    * The table is planned against the last verified one (IpvsReconciler: no dump when nothing changed, only the
    * services that change read otherwise); an audit dumps the whole table. `tableReady` is called once, as soon as
    * the table is settled (before the sync daemon switches role), or when the sync fails: a new MASTER's VIPs wait
-   * for the table, not for the sync daemon's kernel threads.
+   * for the table, not for the sync daemon's kernel threads. When nothing of ours is queued or running (an audit may
+   * be: it only looks for changes from outside) and the verified table already holds what this sync wants (a
+   * takeover with onBackup: keep), tableReady is called at once, without waiting for the chain.
    */
   sync(states: ReadonlyMap<string, VrrpState>, audit = false, tableReady?: () => void): Promise<void> {
     let readyCalled = false;
@@ -134,6 +138,20 @@ export class IpvsController {
     const backups = [...states].filter(([, s]) => s === 'BACKUP').map(([n]) => n);
     const holders = cfg.ipvs.onBackup === 'keep' ? [...masters, ...backups] : masters;
     const role: SyncRole = standalone ? 'none' : masters.length ? 'master' : anyBackup ? 'backup' : 'none';
+    const want = (quorumUp: (svc: string) => boolean | undefined): DesiredService[] => {
+      const options = {
+        ...(this.healthy ? { healthy: this.healthy } : {}), ...(this.weight ? { weight: this.weight } : {}), quorumUp,
+      };
+      if (standalone) return desiredTable(cfg.virtualServers, undefined, options);
+      return holders.length ? desiredTable(cfg.virtualServers, holders, options) : [];
+    };
+    if (tableReady && !audit && this.queued === 0 && this.running !== 'sync') {
+      const quorum = this.quorum;
+      if (this.reconciler.matches(want((svc) => quorum.get(svc)))) {
+        this.log.debug({ instances: holders }, 'IPVS table already verified for this state: ready at once');
+        ready();
+      }
+    }
     if (!audit) this.queued++;
     const run = async () => {
       if (!audit) this.queued--;
@@ -148,24 +166,21 @@ export class IpvsController {
       const q = evaluateQuorum(cfg.virtualServers, this.healthy, this.quorum);
       this.quorum = q.states;
       this.reportQuorum(q.transitions);
-      let desired: DesiredService[] = [];
-      const options = {
-        ...(this.healthy ? { healthy: this.healthy } : {}), ...(this.weight ? { weight: this.weight } : {}),
-        quorumUp: (svc: string) => q.states.get(svc),
-      };
-      if (standalone) desired = desiredTable(cfg.virtualServers, undefined, options);
-      else if (holders.length) desired = desiredTable(cfg.virtualServers, holders, options);
+      const desired = want((svc) => q.states.get(svc));
       // A table the kernel partly refused is logged and shown in status; the sync daemon still
       // follows the role (a MASTER must sync its connections to the peer whatever else failed).
-      const tableOk = await this.reconcile(desired, audit);
+      this.running = audit ? 'audit' : 'sync';
+      const tableOk = await this.reconcile(desired, audit).finally(() => { this.running = null; });
       ready();
       // An audit checks the daemons too (one dump); the role it finds changed from outside is restarted.
       if (role !== this.role || (audit && cfg.ipvs.syncDaemon)) {
+        const t0 = performance.now();
         const res = await setSyncRole(this.client, cfg.ipvs.syncDaemon, role);
+        const ms = Math.round(performance.now() - t0);
         const changed = res.stop.length + res.start.length > 0;
         if (!res.ok) this.log.error({ role }, 'IPVS sync daemon did not reach the wanted state');
         else if (role !== this.role || changed) {
-          this.log[role === this.role ? 'warn' : 'info']({ role, daemons: res.running.map((d) => `${d.state}:${d.interface}/${d.syncId}`) },
+          this.log[role === this.role ? 'warn' : 'info']({ role, daemons: res.running.map((d) => `${d.state}:${d.interface}/${d.syncId}`), ms },
             role === this.role ? 'IPVS sync daemon stopped or altered from outside: restored' : 'IPVS sync daemon');
           if (role === this.role) this.restores++;
         }

@@ -194,6 +194,14 @@ export class IpvsReconciler {
     this.verified = null;
   }
 
+  /**
+   * Does the verified table already hold `desired` (a reconcile would plan nothing)? No request; false without a
+   * verified table. While a reconcile runs this answers for the table verified before it (see IpvsController).
+   */
+  matches(desired: readonly DesiredService[]): boolean {
+    return this.verified !== null && planReconcile(desired, [...this.verified.values()], this.owned).ops.length === 0;
+  }
+
   /** The plan against the kernel's current table (a dump), without applying it. */
   async plan(desired: readonly DesiredService[]): Promise<Plan> {
     return planReconcile(desired, await this.client.listServices(), this.owned);
@@ -204,8 +212,17 @@ export class IpvsReconciler {
    * whole table first whatever is cached (an audit looking for changes made from outside).
    */
   async reconcile(desired: readonly DesiredService[], options: { full?: boolean } = {}): Promise<ApplyResult & { plan: Plan; read: ReadMode }> {
-    const known = options.full ? null : this.verified;
-    this.verified = null; // until this one is verified: an error or a throw leaves the next reconcile a full dump
+    try {
+      const r = await this.reconcileFrom(desired, options.full ? null : this.verified);
+      this.verified = r.ok ? new Map(r.table.map((s) => [serviceKey(s), s])) : null;
+      return r;
+    } catch (e) {
+      this.verified = null; // an error or a throw leaves the next reconcile a full dump
+      throw e;
+    }
+  }
+
+  private async reconcileFrom(desired: readonly DesiredService[], known: Map<string, ServiceEntry> | null): Promise<ApplyResult & { plan: Plan; read: ReadMode }> {
     let read: ReadMode = 'dump';
     let current: ServiceEntry[] | null = null;
     let plan: Plan | null = null;
@@ -246,7 +263,6 @@ export class IpvsReconciler {
       if (present.has(key)) this.owned.add(key);
       else this.owned.delete(key);
     }
-    if (result.ok) this.verified = new Map(result.table.map((s) => [serviceKey(s), s]));
     return { ...result, plan, read };
   }
 }

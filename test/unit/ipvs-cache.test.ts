@@ -152,19 +152,19 @@ describe('IpvsReconciler: the verified table', () => {
   });
 });
 
-const yaml = (weight: number) => 'ipvs:\n  onBackup: keep\n  syncDaemon: { interface: eth1, syncId: 7 }\n'
+const yaml = (weight: number, onBackup = 'keep') => `ipvs:\n  onBackup: ${onBackup}\n  syncDaemon: { interface: eth1, syncId: 7 }\n`
   + 'instances:\n  vi_1:\n    interface: eth1\n    vrid: 1\n    vips: [ "192.168.1.250/32 dev eth0" ]\n'
   + `virtualServers:\n  web:\n    address: 192.168.1.250\n    port: 80\n    instance: vi_1\n    realServers:\n      - { address: 10.0.0.1, port: 80, weight: ${weight} }\n`;
-const config = (weight: number): Config => {
-  const r = parseConfig(yaml(weight), 't.yaml');
+const config = (weight: number, onBackup = 'keep'): Config => {
+  const r = parseConfig(yaml(weight, onBackup), 't.yaml');
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('; '));
   return r.config;
 };
 
 describe('IpvsController: cache use and the table gate', () => {
-  async function controller() {
+  async function controller(onBackup = 'keep') {
     const kernel = new FakeIpvsKernel();
-    const c = await IpvsController.open(config(10), log, await IpvsClient.open({ sys: kernel }));
+    const c = await IpvsController.open(config(10, onBackup), log, await IpvsClient.open({ sys: kernel }));
     const dumps = () => kernel.received.filter((r) => r.cmd === GET_SERVICE && (r.flags & NLM_F_DUMP) === NLM_F_DUMP).length;
     const sync = (s: VrrpState, audit = false, ready?: () => void) => c.sync(new Map([['vi_1', s]]), audit, ready);
     return { c, kernel, dumps, sync };
@@ -207,5 +207,39 @@ describe('IpvsController: cache use and the table gate', () => {
     let calls = 0;
     await sync('MASTER', false, () => { calls++; });
     expect(calls).toBe(1);
+  });
+
+  it('keep, table verified: tableReady at the call itself, even with an audit running; the sync still runs after', async () => {
+    const { kernel, sync } = await controller();
+    await sync('BACKUP');
+    const audit = sync('BACKUP', true); // running (its dump is on the wire) when the takeover comes
+    let calls = 0;
+    const from = kernel.received.length;
+    const done = sync('MASTER', false, () => { calls++; });
+    expect(calls).toBe(1); // synchronously: no request answered in between
+    expect(kernel.received.length).toBe(from);
+    await Promise.all([audit, done]);
+    expect(calls).toBe(1);
+    expect(kernel.daemons.map((d) => d.state)).toEqual([1]);
+  });
+
+  it('no early tableReady when the verified table lacks the services (remove), or a sync of ours is ahead', async () => {
+    const r = await controller('remove');
+    await r.sync('BACKUP');
+    let calls = 0;
+    const done = r.sync('MASTER', false, () => { calls++; });
+    expect(calls).toBe(0);
+    await done;
+    expect(calls).toBe(1);
+    expect(r.kernel.services.size).toBe(1);
+
+    const k = await controller('keep');
+    await k.sync('BACKUP');
+    const ahead = k.sync('INIT'); // queued ahead: it removes the services the verified table still holds
+    let early = 0;
+    const takeover = k.sync('MASTER', false, () => { early++; });
+    expect(early).toBe(0);
+    await Promise.all([ahead, takeover]);
+    expect(early).toBe(1);
   });
 });
