@@ -16,6 +16,7 @@ const DESTS = Number(process.env.BENCH_DESTS ?? DEFAULT_DESTS);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const ON_BACKUP = process.env.BENCH_ON_BACKUP === 'keep' ? 'keep' : 'remove';
 const ADVERT_MS = Number(process.env.BENCH_ADVERT_MS ?? 1000);
+const AUDIT_MS = Number(process.env.BENCH_AUDIT_MS ?? 2000);
 const SELF = dirname(fileURLToPath(import.meta.url));
 /** The repository root, above build/bench/bench. */
 const REPO = join(SELF, '../../..');
@@ -95,7 +96,7 @@ function config(node: 'lvs1' | 'lvs2'): string {
         advertInterval: `${ADVERT_MS}ms`, garp: { masterDelay: '1s' }, vips: [`${VIP} dev eth0`],
       },
     },
-    ipvs: { onBackup: ON_BACKUP, syncDaemon: { interface: 'eth1', syncId: 100 } },
+    ipvs: { onBackup: ON_BACKUP, auditInterval: `${AUDIT_MS}ms`, syncDaemon: { interface: 'eth1', syncId: 100 } },
     virtualServers: vs,
   });
 }
@@ -111,7 +112,7 @@ const since = (t0Wall: number, l: LogLine | undefined): number | null => (l ? Da
 async function main(): Promise<void> {
   const lab = spawnSync('bash', [join(REPO, 'test/vm/guest/netns-lab.sh')], { encoding: 'utf8' });
   if (lab.status !== 0) throw new Error(`netns-lab.sh: ${lab.stderr}`);
-  progress(`${ON_BACKUP}: ${SERVICES} services / ${DESTS} real servers on vi_1; adverts every ${ADVERT_MS} ms`);
+  progress(`${ON_BACKUP}: ${SERVICES} services / ${DESTS} real servers on vi_1; adverts every ${ADVERT_MS} ms, audit every ${AUDIT_MS} ms`);
   const TABLE = 120_000 + 600_000 * (DESTS / DEFAULT_DESTS);
 
   const lvs1 = director('lvs1');
