@@ -66,6 +66,10 @@ export class IpvsController {
   private queued = 0;
   /** The reconcile in progress: an audit's, a sync's, or none. */
   private running: 'audit' | 'sync' | null = null;
+  /** Bumped at every health-check change (healthChanged): part of what a desired table is derived from. */
+  private healthGen = 0;
+  /** What the verified table was derived from (inputsKey), null when there is none to trust. */
+  private verifiedInputs: string | null = null;
   /** Audits that found the table or the sync daemon altered from outside and restored it. */
   private restores = 0;
 
@@ -85,6 +89,17 @@ export class IpvsController {
     weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void {
     this.healthy = fn;
     this.weight = weight;
+    this.healthGen++;
+  }
+
+  /** A real server's health or check weight changed (called synchronously by the checks, before their sync). */
+  healthChanged(): void {
+    this.healthGen++;
+  }
+
+  /** Everything a desired table is derived from besides the config (which setConfig watches). */
+  private inputsKey(standalone: boolean, holders: readonly string[], quorum: ReadonlyMap<string, boolean>): string {
+    return JSON.stringify([standalone, [...holders].sort(), [...quorum].sort(), this.healthGen]);
   }
 
   /** Called with the quorum changes of each sync (quorumUp/quorumDown to run), and the omega ones at close. */
@@ -106,7 +121,10 @@ export class IpvsController {
     desiredTable(cfg.virtualServers);
     // Another table or other IPVS settings: the next sync dumps the whole table rather than trust the cached one.
     const key = (c: Config) => JSON.stringify([c.virtualServers, c.ipvs]);
-    if (key(cfg) !== key(this.cfg)) this.reconciler.invalidate();
+    if (key(cfg) !== key(this.cfg)) {
+      this.reconciler.invalidate();
+      this.verifiedInputs = null;
+    }
     this.cfg = cfg;
   }
 
@@ -145,10 +163,13 @@ export class IpvsController {
       if (standalone) return desiredTable(cfg.virtualServers, undefined, options);
       return holders.length ? desiredTable(cfg.virtualServers, holders, options) : [];
     };
-    if (tableReady && !audit && this.queued === 0 && this.running !== 'sync') {
+    if (tableReady && !audit && this.queued === 0 && this.running !== 'sync' && this.reconciler.cached) {
+      // The same inputs as the verified table (a takeover with keep: BACKUP and MASTER hold the same services):
+      // nothing to compute. Otherwise the new desired table, planned against the verified one (CPU, no request).
       const quorum = this.quorum;
-      if (this.reconciler.matches(want((svc) => quorum.get(svc)))) {
-        this.log.debug({ instances: holders }, 'IPVS table already verified for this state: ready at once');
+      const same = this.verifiedInputs === this.inputsKey(standalone, holders, quorum);
+      if (same || this.reconciler.matches(want((svc) => quorum.get(svc)))) {
+        this.log.debug({ instances: holders, same }, 'IPVS table already verified for this state: ready at once');
         ready();
       }
     }
@@ -167,10 +188,12 @@ export class IpvsController {
       this.quorum = q.states;
       this.reportQuorum(q.transitions);
       const desired = want((svc) => q.states.get(svc));
+      const inputs = this.inputsKey(standalone, holders, q.states);
       // A table the kernel partly refused is logged and shown in status; the sync daemon still
       // follows the role (a MASTER must sync its connections to the peer whatever else failed).
       this.running = audit ? 'audit' : 'sync';
       const tableOk = await this.reconcile(desired, audit).finally(() => { this.running = null; });
+      this.verifiedInputs = this.reconciler.cached ? inputs : null;
       ready();
       // An audit checks the daemons too (one dump); the role it finds changed from outside is restarted.
       if (role !== this.role || (audit && cfg.ipvs.syncDaemon)) {
@@ -189,6 +212,7 @@ export class IpvsController {
       this.lastError = tableOk ? timeoutError : 'the IPVS table does not match the config (see the log)';
     };
     const p = this.chain.then(run).catch((e: Error) => {
+      this.verifiedInputs = null;
       this.lastError = e.message;
       this.log.error({ err: e.message }, 'IPVS update failed');
     }).finally(ready);

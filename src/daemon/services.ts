@@ -18,6 +18,8 @@ export interface IpvsLike {
     weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void;
   /** audit: a periodic check (ipvs.auditInterval); a difference found is someone else's doing. */
   sync(states: ReadonlyMap<string, VrrpState>, audit?: boolean, tableReady?: () => void): Promise<void>;
+  /** A real server's health or check weight changed (before the sync it triggers). */
+  healthChanged?(): void;
   /** Quorum gained or lost (quorumUp/quorumDown to run), and the omega ones at close. */
   setQuorumHandler?(fn: (transitions: QuorumTransition[]) => void): void;
   refresh(): Promise<void>;
@@ -82,6 +84,7 @@ export class Services {
       // Real servers failing their checks leave the table (the sorry server steps in when none is left).
       let pending = false;
       this.checks = new HealthChecks(cfg.virtualServers, this.log, () => {
+        this.ipvs?.healthChanged?.();
         if (pending) return; // several servers changing at once: one reconcile
         pending = true;
         queueMicrotask(() => { pending = false; void this.sync(); });

@@ -1,6 +1,6 @@
 // The reconciler's verified-table cache over the fake kernel: no request when nothing changed, targeted reads for a
 // few services, a full dump after any failure, for an audit, and after a reload that changes the IPVS config.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { parseConfig } from '../../src/config/load.js';
 import { virtualServerSchema, type Config, type VirtualServer } from '../../src/config/schema.js';
@@ -241,5 +241,34 @@ describe('IpvsController: cache use and the table gate', () => {
     expect(early).toBe(0);
     await Promise.all([ahead, takeover]);
     expect(early).toBe(1);
+  });
+
+  it('keep: the takeover needs no desired table at all when the verified one came from the same inputs', async () => {
+    const { sync } = await controller();
+    await sync('BACKUP');
+    const matches = vi.spyOn(IpvsReconciler.prototype, 'matches');
+    try {
+      let calls = 0;
+      const done = sync('MASTER', false, () => { calls++; });
+      expect(calls).toBe(1);
+      expect(matches).not.toHaveBeenCalled();
+      await done;
+    } finally {
+      matches.mockRestore();
+    }
+  });
+
+  it('a health change since the verified table: no early tableReady (the table the takeover wants differs)', async () => {
+    const { c, sync } = await controller();
+    let up = true;
+    c.setHealth(() => up);
+    await sync('BACKUP');
+    up = false; // the real server fails its check; its sync has not run yet
+    c.healthChanged();
+    let calls = 0;
+    const done = sync('MASTER', false, () => { calls++; });
+    expect(calls).toBe(0);
+    await done;
+    expect(calls).toBe(1);
   });
 });
