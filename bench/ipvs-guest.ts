@@ -56,8 +56,10 @@ export interface Reconciled {
   /** desiredTable + reconcile: what a new MASTER does. */
   totalMs: number;
   desiredMs: number;
-  /** The dump before planning. */
+  /** The dump before planning (0 when the reconciler planned against its verified table). */
   dumpBeforeMs: number;
+  /** The targeted reads of the services to change, before planning (the cached path). */
+  preReadMs: number;
   /** Planning and pre-encoding every operation (checkPlan). */
   planMs: number;
   /** First operation handed to the client -> last one answered (the netlink pipeline). */
@@ -69,8 +71,13 @@ export interface Reconciled {
 export interface OursRun {
   ours: Reconciled;
   cpu: { userMs: number; sysMs: number };
+  /** A second reconcile with nothing to do, against the verified table (no request). */
   noop: Reconciled;
+  /** The same with a full dump (the audit; every sync did this before the verified table was kept). */
+  noopFull: Reconciled;
   oneWeight: Reconciled;
+  /** One weight changed, with a full dump first (as every sync did before). */
+  oneWeightFull: Reconciled;
   ourListMs: number;
   ipvsadmListMs: number;
   /** BENCH_FLAP: ipvsadm -C, then the same apply again in the same namespace (the kernel's destination trash is full). */
@@ -99,13 +106,14 @@ async function verify(client: IpvsClient, desired: DesiredService[], what: strin
 }
 
 /** The client, timing the dumps, the per-service reads, and the span from the first operation to the last answer. */
-function timedOps(client: IpvsClient): { ops: IpvsOps; dumps: number[]; gets: () => number; span: () => number } {
+function timedOps(client: IpvsClient): { ops: IpvsOps; dumps: number[]; gets: () => number; preRead: () => number; span: () => number; reset: () => void } {
   const dumps: number[] = [];
   let first = 0;
   let last = 0;
   let n = 0;
   let getFirst = 0;
   let getLast = 0;
+  let preLast = 0;
   const op = <T>(f: () => Promise<T>): Promise<T> => {
     if (n++ === 0) first = now();
     return f().finally(() => { last = now(); });
@@ -113,7 +121,9 @@ function timedOps(client: IpvsClient): { ops: IpvsOps; dumps: number[]; gets: ()
   return {
     dumps,
     span: () => (n === 0 ? 0 : last - first),
+    reset: () => { dumps.length = 0; first = last = n = getFirst = getLast = preLast = 0; },
     gets: () => getLast - getFirst,
+    preRead: () => (preLast === 0 ? 0 : preLast - getFirst),
     ops: {
       listServices: async () => {
         const t = now();
@@ -123,8 +133,10 @@ function timedOps(client: IpvsClient): { ops: IpvsOps; dumps: number[]; gets: ()
       },
       getService: async (id): Promise<ServiceEntry | null> => {
         if (getFirst === 0) getFirst = now();
+        const before = n === 0;
         const r = await client.getService(id);
         getLast = now();
+        if (before) preLast = getLast;
         return r;
       },
       sendPrepared: (r, context, scheduler) => op(() => client.sendPrepared(r, context, scheduler)),
@@ -138,28 +150,30 @@ function timedOps(client: IpvsClient): { ops: IpvsOps; dumps: number[]; gets: ()
   };
 }
 
-async function reconcileTimed(client: IpvsClient, cfg: Record<string, VirtualServer>, adopt?: DesiredService[]): Promise<Reconciled & { desired: DesiredService[] }> {
+async function reconcileTimed(client: IpvsClient, cfg: Record<string, VirtualServer>, adopt?: DesiredService[], full = false): Promise<Reconciled & { desired: DesiredService[] }> {
   const t = timedOps(client);
   const reconciler = new IpvsReconciler(t.ops);
   if (adopt) {
-    await reconciler.reconcile(adopt); // ownership, as after the first reconcile (untimed)
-    t.dumps.length = 0;
+    await reconciler.reconcile(adopt); // ownership and the verified table, as after the first reconcile (untimed)
+    t.reset();
   }
   const t0 = now();
   const desired = desiredTable(cfg);
   const t1 = now();
-  const r = await reconciler.reconcile(desired);
+  const r = await reconciler.reconcile(desired, { full });
   const t2 = now();
   if (!r.ok) {
     throw new Error(`reconcile failed: ${r.failed.length} failed (${r.failed.slice(0, 3).map((f) => `${describeOp(f.op)}: ${f.error.message}`).join('; ')}), `
       + `${r.residual.length} residual (${r.residual.slice(0, 3).map(describeOp).join('; ')})`);
   }
-  const [dumpBefore = 0, fullReadBack = 0] = t.dumps;
-  const readBack = fullReadBack || t.gets();
+  // A dump before planning, unless the reconciler planned against its verified table (then a dump is the read-back).
+  const [dumpBefore = 0, fullReadBack = 0] = r.read === 'dump' ? t.dumps : [0, ...t.dumps];
+  const preRead = t.preRead();
+  const readBack = fullReadBack || Math.max(0, t.gets() - preRead);
   const sendMs = t.span();
   return {
-    desired, totalMs: t2 - t0, desiredMs: t1 - t0, dumpBeforeMs: dumpBefore, readBackMs: readBack, sendMs,
-    planMs: t2 - t1 - dumpBefore - readBack - sendMs, ops: r.plan.ops.length,
+    desired, totalMs: t2 - t0, desiredMs: t1 - t0, dumpBeforeMs: dumpBefore, preReadMs: preRead, readBackMs: readBack, sendMs,
+    planMs: t2 - t1 - dumpBefore - preRead - readBack - sendMs, ops: r.plan.ops.length,
   };
 }
 const strip = ({ desired: _d, ...r }: Reconciled & { desired: DesiredService[] }): Reconciled => r;
@@ -177,18 +191,23 @@ async function oursChild(run: number): Promise<void> {
 
   const noop = await reconcileTimed(client, config, first.desired);
   if (noop.ops !== 0) throw new Error(`the second reconcile sent ${noop.ops} operations`);
+  const noopFull = await reconcileTimed(client, config, first.desired, true);
+  if (noopFull.ops !== 0) throw new Error(`the second reconcile (full) sent ${noopFull.ops} operations`);
   const name = Object.keys(config)[Math.floor(SERVICES / 2)]!;
   const vs = config[name]!;
   const changed = { ...config, [name]: { ...vs, realServers: vs.realServers.map((rs, j) => (j === 0 ? { ...rs, weight: rs.weight + 1 } : rs)) } };
+  const oneWeightFull = await reconcileTimed(client, changed, first.desired, true);
+  if (oneWeightFull.ops !== 1) throw new Error(`a one-weight change (full) sent ${oneWeightFull.ops} operations`);
+  // The same change again from the original table (adopt re-applies it first, untimed), against the verified table.
   const oneWeight = await reconcileTimed(client, changed, first.desired);
   if (oneWeight.ops !== 1) throw new Error(`a one-weight change sent ${oneWeight.ops} operations`);
-  progress(`run ${run}: no-op ${(noop.totalMs / 1000).toFixed(2)} s, one weight ${(oneWeight.totalMs / 1000).toFixed(2)} s ${brief(strip(oneWeight))}`);
+  progress(`run ${run}: no-op ${(noop.totalMs / 1000).toFixed(2)} s (full dump ${(noopFull.totalMs / 1000).toFixed(2)} s), one weight ${(oneWeight.totalMs / 1000).toFixed(2)} s ${brief(strip(oneWeight))} (full dump ${(oneWeightFull.totalMs / 1000).toFixed(2)} s)`);
 
   const tl = now();
   await client.listServices();
   const ourListMs = now() - tl;
   const ipvsadmListMs = sh('ipvsadm', ['-Ln']).ms;
-  const out: OursRun = { ours: strip(first), cpu: { userMs: cpu.user / 1000, sysMs: cpu.system / 1000 }, noop: strip(noop), oneWeight: strip(oneWeight), ourListMs, ipvsadmListMs };
+  const out: OursRun = { ours: strip(first), cpu: { userMs: cpu.user / 1000, sysMs: cpu.system / 1000 }, noop: strip(noop), noopFull: strip(noopFull), oneWeight: strip(oneWeight), oneWeightFull: strip(oneWeightFull), ourListMs, ipvsadmListMs };
   if (FLAP) {
     const clearMs = sh('ipvsadm', ['-C']).ms;
     const reapply = await reconcileTimed(client, config);

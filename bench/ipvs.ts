@@ -156,9 +156,12 @@ const ratio = (label: string, f: (x: Run) => number): void => {
 ratio('ratio vrrpd / ipvsadm -R', total);
 ratio('  without our read-back verify', (x) => x.ours.ours.totalMs - x.ours.ours.readBackMs);
 row('vrrpd: second reconcile, no change (s)', (x) => x.ours.noop.totalMs);
+row('  the same with a full dump (audit; every sync before)', (x) => x.ours.noopFull.totalMs);
 row('vrrpd: one weight changed (s)', (x) => x.ours.oneWeight.totalMs);
 row('  dump before planning', (x) => x.ours.oneWeight.dumpBeforeMs);
+row('  read that service before planning', (x) => x.ours.oneWeight.preReadMs);
 row('  read-back verify (that service)', (x) => x.ours.oneWeight.readBackMs);
+row('  the same with a full dump first (every sync before)', (x) => x.ours.oneWeightFull.totalMs);
 row('read the table: vrrpd listServices (s)', (x) => x.ours.ourListMs);
 row('read the table: ipvsadm -Ln (s)', (x) => x.ours.ipvsadmListMs);
 row('vrrpd CPU user during the apply (s)', (x) => x.ours.cpu.userMs);

@@ -91,8 +91,9 @@ over in Skew_Time) and removes its VIPs, then vrrpd exits 0.
 
 IPVS (when the config has virtualServers): a MASTER programs its services (reconciled, never
 flushed; services vrrpd does not configure are left alone) before it takes the VIPs, and runs the
-master sync daemon; a BACKUP runs the backup sync daemon and removes the services (ipvs.onBackup:
-keep installs them on a BACKUP too, as keepalived does); FAULT and stop remove them. Without IPVS in the kernel, instances carrying
+master sync daemon; a BACKUP runs the backup sync daemon and keeps the services installed too, as
+keepalived does, so a takeover does not wait for the table (ipvs.onBackup: remove takes them out on
+BACKUP); FAULT and stop remove them. Without IPVS in the kernel, instances carrying
 services stay in FAULT with the reason "IPVS unavailable" (they must not take a VIP they cannot
 balance); --no-ipvs (or ipvs.enabled: false) runs VRRP only.
 

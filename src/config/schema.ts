@@ -361,8 +361,11 @@ export const ipvsSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** IPVS connection timeouts (keepalived lvs_timeouts, ipvsadm --set): whole seconds; unset ones are left as they are. */
   timeouts: z.strictObject({ tcp: duration.optional(), tcpFin: duration.optional(), udp: duration.optional() }).optional(),
-  /** On BACKUP: remove the services (default) or keep them. */
-  onBackup: z.enum(['remove', 'keep']).default('remove'),
+  /**
+   * On BACKUP: keep the services installed (default, as keepalived: a takeover finds the table in place and does
+   * not wait for it, whatever its size; README "IPVS on a BACKUP") or remove them.
+   */
+  onBackup: z.enum(['remove', 'keep']).default('keep'),
   /**
    * Read the kernel's table (and sync daemons) back this often and restore what someone else deleted or altered
    * (`ipvsadm -C`, `-D`, `-e`); 0 = never. Nothing is sent when nothing changed: one dump per period.

@@ -96,7 +96,7 @@ export class Director {
     this.executor = new Executor({
       log: this.log, now: this.now, vipOps: this.vipOps,
       targets: (r) => this.channels.targets(r),
-      syncServices: () => this.services.sync(),
+      syncServices: (tableReady) => this.services.sync(tableReady),
       feed: (r, ev) => { if (this.runners.includes(r)) this.feed(r, ev); },
       countDrop: (reason, fields) => this.countDrop(reason, fields),
       transitioned: (r, t) => this.tell((o) => o.transition?.(r.name, t.from, t.to, t.reason)),

@@ -16,8 +16,11 @@ export interface ExecutorHost {
   /** Where a runner's adverts leave (its interface's destinations, then its extra paths). */
   targets(r: Runner): AdvertTarget[];
   readonly vipOps: VipOps;
-  /** Bring IPVS in line with every instance's state; null when IPVS is not in use. */
-  syncServices(): Promise<void> | null;
+  /**
+   * Bring IPVS in line with every instance's state; null when IPVS is not in use. `tableReady`, when given, is called
+   * once the table is settled, possibly before the returned promise (the sync daemon may still be switching).
+   */
+  syncServices(tableReady?: () => void): Promise<void> | null;
   /** Feed an event back into a runner's engine (servicesReady once the IPVS gate opened). */
   feed(r: Runner, ev: EngineEvent): void;
   countDrop(reason: DropReason, fields: Record<string, unknown>): void;
@@ -124,10 +127,19 @@ export class Executor {
    */
   private hook(r: Runner, hook: string): void {
     this.host.log.debug({ instance: r.name, hook }, 'hook');
-    const work = this.host.syncServices();
     if (hook === 'master' && r.engineCfg.awaitServices) {
-      this.track(r, (work ?? Promise.resolve()).then(() => this.host.feed(r, { type: 'servicesReady' })));
-    } else if (work) {
+      // servicesReady once the table is settled, or when the whole sync is done at the latest; never twice.
+      let fed = false;
+      const ready = (): void => {
+        if (fed) return;
+        fed = true;
+        this.host.feed(r, { type: 'servicesReady' });
+      };
+      this.track(r, (this.host.syncServices(ready) ?? Promise.resolve()).then(ready));
+      return;
+    }
+    const work = this.host.syncServices();
+    if (work) {
       this.track(r, work);
     }
   }

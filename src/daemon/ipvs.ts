@@ -64,6 +64,12 @@ export class IpvsController {
   private readonly reconciler: IpvsReconciler;
   /** Syncs requested and not yet started (an audit behind one of them stands down). */
   private queued = 0;
+  /** The reconcile in progress: an audit's, a sync's, or none. */
+  private running: 'audit' | 'sync' | null = null;
+  /** Bumped at every health-check change (healthChanged): part of what a desired table is derived from. */
+  private healthGen = 0;
+  /** What the verified table was derived from (inputsKey), null when there is none to trust. */
+  private verifiedInputs: string | null = null;
   /** Audits that found the table or the sync daemon altered from outside and restored it. */
   private restores = 0;
 
@@ -83,6 +89,17 @@ export class IpvsController {
     weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void {
     this.healthy = fn;
     this.weight = weight;
+    this.healthGen++;
+  }
+
+  /** A real server's health or check weight changed (called synchronously by the checks, before their sync). */
+  healthChanged(): void {
+    this.healthGen++;
+  }
+
+  /** Everything a desired table is derived from besides the config (which setConfig watches). */
+  private inputsKey(standalone: boolean, holders: readonly string[], quorum: ReadonlyMap<string, boolean>): string {
+    return JSON.stringify([standalone, [...holders].sort(), [...quorum].sort(), this.healthGen]);
   }
 
   /** Called with the quorum changes of each sync (quorumUp/quorumDown to run), and the omega ones at close. */
@@ -102,6 +119,12 @@ export class IpvsController {
   /** A reload: validated by the caller; the next sync applies it. Throws on a table the kernel can't take. */
   setConfig(cfg: Config): void {
     desiredTable(cfg.virtualServers);
+    // Another table or other IPVS settings: the next sync dumps the whole table rather than trust the cached one.
+    const key = (c: Config) => JSON.stringify([c.virtualServers, c.ipvs]);
+    if (key(cfg) !== key(this.cfg)) {
+      this.reconciler.invalidate();
+      this.verifiedInputs = null;
+    }
     this.cfg = cfg;
   }
 
@@ -111,8 +134,21 @@ export class IpvsController {
    * adds nothing; a BACKUP holds no VIP, so its services get no traffic); the sync daemon master while any instance is MASTER, backup
    * while any is BACKUP, stopped otherwise. A standalone director (no instance) wants every virtual
    * server and never runs a sync daemon. Serialized; resolves when this sync is done.
+   *
+   * The table is planned against the last verified one (IpvsReconciler: no dump when nothing changed, only the
+   * services that change read otherwise); an audit dumps the whole table. `tableReady` is called once, as soon as
+   * the table is settled (before the sync daemon switches role), or when the sync fails: a new MASTER's VIPs wait
+   * for the table, not for the sync daemon's kernel threads. When nothing of ours is queued or running (an audit may
+   * be: it only looks for changes from outside) and the verified table already holds what this sync wants (a
+   * takeover with onBackup: keep), tableReady is called at once, without waiting for the chain.
    */
-  sync(states: ReadonlyMap<string, VrrpState>, audit = false): Promise<void> {
+  sync(states: ReadonlyMap<string, VrrpState>, audit = false, tableReady?: () => void): Promise<void> {
+    let readyCalled = false;
+    const ready = (): void => {
+      if (readyCalled) return;
+      readyCalled = true;
+      tableReady?.();
+    };
     const cfg = this.cfg;
     const standalone = !this.closing && isStandalone(cfg);
     const masters = [...states].filter(([, s]) => s === 'MASTER').map(([n]) => n);
@@ -120,11 +156,28 @@ export class IpvsController {
     const backups = [...states].filter(([, s]) => s === 'BACKUP').map(([n]) => n);
     const holders = cfg.ipvs.onBackup === 'keep' ? [...masters, ...backups] : masters;
     const role: SyncRole = standalone ? 'none' : masters.length ? 'master' : anyBackup ? 'backup' : 'none';
+    const want = (quorumUp: (svc: string) => boolean | undefined): DesiredService[] => {
+      const options = {
+        ...(this.healthy ? { healthy: this.healthy } : {}), ...(this.weight ? { weight: this.weight } : {}), quorumUp,
+      };
+      if (standalone) return desiredTable(cfg.virtualServers, undefined, options);
+      return holders.length ? desiredTable(cfg.virtualServers, holders, options) : [];
+    };
+    if (tableReady && !audit && this.queued === 0 && this.running !== 'sync' && this.reconciler.cached) {
+      // The same inputs as the verified table (a takeover with keep: BACKUP and MASTER hold the same services):
+      // nothing to compute. Otherwise the new desired table, planned against the verified one (CPU, no request).
+      const quorum = this.quorum;
+      const same = this.verifiedInputs === this.inputsKey(standalone, holders, quorum);
+      if (same || this.reconciler.matches(want((svc) => quorum.get(svc)))) {
+        this.log.debug({ instances: holders, same }, 'IPVS table already verified for this state: ready at once');
+        ready();
+      }
+    }
     if (!audit) this.queued++;
     const run = async () => {
       if (!audit) this.queued--;
       // A sync of ours is waiting: it reconciles anyway, and a difference now would be ours, not someone else's.
-      else if (this.queued > 0) return;
+      else if (this.queued > 0) return; // (an audit has no tableReady)
       // A refused timeout is logged and shown in status; the table still follows the state.
       const timeoutError = await this.applyTimeouts(cfg).then(() => null, (e: Error) => {
         this.log.error({ err: e.message }, 'IPVS connection timeouts not set');
@@ -134,23 +187,23 @@ export class IpvsController {
       const q = evaluateQuorum(cfg.virtualServers, this.healthy, this.quorum);
       this.quorum = q.states;
       this.reportQuorum(q.transitions);
-      let desired: DesiredService[] = [];
-      const options = {
-        ...(this.healthy ? { healthy: this.healthy } : {}), ...(this.weight ? { weight: this.weight } : {}),
-        quorumUp: (svc: string) => q.states.get(svc),
-      };
-      if (standalone) desired = desiredTable(cfg.virtualServers, undefined, options);
-      else if (holders.length) desired = desiredTable(cfg.virtualServers, holders, options);
+      const desired = want((svc) => q.states.get(svc));
+      const inputs = this.inputsKey(standalone, holders, q.states);
       // A table the kernel partly refused is logged and shown in status; the sync daemon still
       // follows the role (a MASTER must sync its connections to the peer whatever else failed).
-      const tableOk = await this.reconcile(desired, audit);
+      this.running = audit ? 'audit' : 'sync';
+      const tableOk = await this.reconcile(desired, audit).finally(() => { this.running = null; });
+      this.verifiedInputs = this.reconciler.cached ? inputs : null;
+      ready();
       // An audit checks the daemons too (one dump); the role it finds changed from outside is restarted.
       if (role !== this.role || (audit && cfg.ipvs.syncDaemon)) {
+        const t0 = performance.now();
         const res = await setSyncRole(this.client, cfg.ipvs.syncDaemon, role);
+        const ms = Math.round(performance.now() - t0);
         const changed = res.stop.length + res.start.length > 0;
         if (!res.ok) this.log.error({ role }, 'IPVS sync daemon did not reach the wanted state');
         else if (role !== this.role || changed) {
-          this.log[role === this.role ? 'warn' : 'info']({ role, daemons: res.running.map((d) => `${d.state}:${d.interface}/${d.syncId}`) },
+          this.log[role === this.role ? 'warn' : 'info']({ role, daemons: res.running.map((d) => `${d.state}:${d.interface}/${d.syncId}`), ms },
             role === this.role ? 'IPVS sync daemon stopped or altered from outside: restored' : 'IPVS sync daemon');
           if (role === this.role) this.restores++;
         }
@@ -159,9 +212,10 @@ export class IpvsController {
       this.lastError = tableOk ? timeoutError : 'the IPVS table does not match the config (see the log)';
     };
     const p = this.chain.then(run).catch((e: Error) => {
+      this.verifiedInputs = null;
       this.lastError = e.message;
       this.log.error({ err: e.message }, 'IPVS update failed');
-    });
+    }).finally(ready);
     this.chain = p;
     return p;
   }
@@ -187,8 +241,9 @@ export class IpvsController {
   }
 
   private async reconcile(desired: DesiredService[], audit: boolean): Promise<boolean> {
-    const r = await this.reconciler.reconcile(desired);
+    const r = await this.reconciler.reconcile(desired, { full: audit });
     this.table = r.table;
+    this.log.debug({ read: r.read, ops: r.plan.ops.length, services: desired.length }, 'IPVS table read');
     if (r.plan.ops.length && audit) {
       // Nothing of ours changed since the last sync: the difference is someone else's doing.
       this.restores++;

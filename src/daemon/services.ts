@@ -17,7 +17,9 @@ export interface IpvsLike {
   setHealth?(fn: (service: string, rs: { address: string; port: number }) => boolean,
     weight?: (service: string, rs: { address: string; port: number; weight: number }) => number): void;
   /** audit: a periodic check (ipvs.auditInterval); a difference found is someone else's doing. */
-  sync(states: ReadonlyMap<string, VrrpState>, audit?: boolean): Promise<void>;
+  sync(states: ReadonlyMap<string, VrrpState>, audit?: boolean, tableReady?: () => void): Promise<void>;
+  /** A real server's health or check weight changed (before the sync it triggers). */
+  healthChanged?(): void;
   /** Quorum gained or lost (quorumUp/quorumDown to run), and the omega ones at close. */
   setQuorumHandler?(fn: (transitions: QuorumTransition[]) => void): void;
   refresh(): Promise<void>;
@@ -82,6 +84,7 @@ export class Services {
       // Real servers failing their checks leave the table (the sorry server steps in when none is left).
       let pending = false;
       this.checks = new HealthChecks(cfg.virtualServers, this.log, () => {
+        this.ipvs?.healthChanged?.();
         if (pending) return; // several servers changing at once: one reconcile
         pending = true;
         queueMicrotask(() => { pending = false; void this.sync(); });
@@ -134,10 +137,10 @@ export class Services {
   /**
    * Bring IPVS in line with every instance's state (a standalone director: every virtual server); null when IPVS is
    * not in use. The director calls it on each state change, after a reload, and once at start when there is no
-   * instance (nothing else would).
+   * instance (nothing else would). `tableReady`: called once the table is settled (before the sync daemon's role).
    */
-  sync(): Promise<void> | null {
-    return this.ipvs ? this.ipvs.sync(this.states()).finally(() => this.onTable?.()) : null;
+  sync(tableReady?: () => void): Promise<void> | null {
+    return this.ipvs ? this.ipvs.sync(this.states(), false, tableReady).finally(() => this.onTable?.()) : null;
   }
 
   /** The kernel's table as last read back; null without IPVS. */

@@ -128,7 +128,7 @@ function runAll(client: IpvsOps, ops: readonly PlanOp[], prepared?: readonly (Ip
 async function readBack(client: IpvsOps, plan: Plan, current?: readonly ServiceEntry[]): Promise<ServiceEntry[]> {
   const touched = new Map<string, ServiceId>();
   for (const op of plan.ops) touched.set(op.key, op.service);
-  if (!current || !client.getService || touched.size > Math.max(8, current.length / 4)) return client.listServices();
+  if (!current || !client.getService || touched.size > targetedLimit(current.length)) return client.listServices();
   const get = client.getService.bind(client);
   const fresh = await Promise.all([...touched].map(async ([key, id]) => [key, await get(id)] as const));
   const byKey = new Map(fresh);
@@ -159,13 +159,24 @@ export async function applyPlan(client: IpvsOps, plan: Plan, current?: readonly 
   return { applied: plan.ops.length - failed.length, failed, residual, table, ok: failed.length === 0 && residual.length === 0 };
 }
 
+/** How a reconcile learnt the kernel's table before planning (for logs, tests and the bench). */
+export type ReadMode = 'dump' | 'cached' | 'targeted';
+
 /**
  * Keeps the kernel's table at the desired one. Ownership: the keys of services it configured; a service dropped from
  * the config is deleted only if owned. After a restart the set is empty: configured keys found in the kernel are ours
  * again at the first reconcile; a service dropped from the config while vrrpd was down is left as foreign.
+ *
+ * The table last verified (a reconcile that applied with no failure and a read-back matching the desired table) is
+ * kept: the next reconcile plans against it. Nothing to do: no request at all. A few services to change: only those
+ * are read from the kernel first (GET_SERVICE + GET_DEST each), planned, applied and read back. Everything else, and
+ * every reconcile after a failure, a refused plan, an error or invalidate(), dumps the whole table first. A change
+ * made from outside is not seen by the cached path: the periodic audit (`full`) dumps and restores it.
  */
 export class IpvsReconciler {
   private readonly owned = new Set<string>();
+  /** The kernel's table as last verified, by service key; null: unknown (the next reconcile dumps). */
+  private verified: Map<string, ServiceEntry> | null = null;
 
   constructor(private readonly client: IpvsOps) {}
 
@@ -173,15 +184,77 @@ export class IpvsReconciler {
     return this.owned;
   }
 
-  /** The plan against the kernel's current table, without applying it. */
+  /** Is there a verified table the next reconcile can plan against? */
+  get cached(): boolean {
+    return this.verified !== null;
+  }
+
+  /** Forget the verified table: the next reconcile dumps the whole table. */
+  invalidate(): void {
+    this.verified = null;
+  }
+
+  /**
+   * Does the verified table already hold `desired` (a reconcile would plan nothing)? No request; false without a
+   * verified table. While a reconcile runs this answers for the table verified before it (see IpvsController).
+   */
+  matches(desired: readonly DesiredService[]): boolean {
+    return this.verified !== null && planReconcile(desired, [...this.verified.values()], this.owned).ops.length === 0;
+  }
+
+  /** The plan against the kernel's current table (a dump), without applying it. */
   async plan(desired: readonly DesiredService[]): Promise<Plan> {
     return planReconcile(desired, await this.client.listServices(), this.owned);
   }
 
-  /** Plan, apply, read back. Idempotent: a second call with the same desired table sends nothing. */
-  async reconcile(desired: readonly DesiredService[]): Promise<ApplyResult & { plan: Plan }> {
-    const current = await this.client.listServices();
-    const plan = planReconcile(desired, current, this.owned);
+  /**
+   * Plan, apply, read back. Idempotent: a second call with the same desired table sends nothing. `full`: dump the
+   * whole table first whatever is cached (an audit looking for changes made from outside).
+   */
+  async reconcile(desired: readonly DesiredService[], options: { full?: boolean } = {}): Promise<ApplyResult & { plan: Plan; read: ReadMode }> {
+    try {
+      const r = await this.reconcileFrom(desired, options.full ? null : this.verified);
+      this.verified = r.ok ? new Map(r.table.map((s) => [serviceKey(s), s])) : null;
+      return r;
+    } catch (e) {
+      this.verified = null; // an error or a throw leaves the next reconcile a full dump
+      throw e;
+    }
+  }
+
+  private async reconcileFrom(desired: readonly DesiredService[], known: Map<string, ServiceEntry> | null): Promise<ApplyResult & { plan: Plan; read: ReadMode }> {
+    let read: ReadMode = 'dump';
+    let current: ServiceEntry[] | null = null;
+    let plan: Plan | null = null;
+    if (known) {
+      const cachedTable = [...known.values()];
+      const guess = planReconcile(desired, cachedTable, this.owned);
+      const touched = new Map<string, ServiceId>();
+      for (const op of guess.ops) touched.set(op.key, op.service);
+      if (touched.size === 0) {
+        read = 'cached';
+        current = cachedTable;
+        plan = guess;
+      } else if (this.client.getService && touched.size <= targetedLimit(known.size)) {
+        // The services to change, read from the kernel (what the cache holds of them may be stale), the rest as cached.
+        read = 'targeted';
+        const get = this.client.getService.bind(this.client);
+        const fresh = new Map(await Promise.all([...touched].map(async ([key, id]) => [key, await get(id)] as const)));
+        current = [];
+        for (const [key, s] of known) {
+          const f = fresh.get(key);
+          if (f === undefined) current.push(s);
+          else if (f) current.push(f);
+          fresh.delete(key);
+        }
+        for (const f of fresh.values()) if (f) current.push(f);
+        plan = planReconcile(desired, current, this.owned);
+      }
+    }
+    if (!current || !plan) {
+      current = await this.client.listServices();
+      plan = planReconcile(desired, current, this.owned);
+    }
     const result: ApplyResult = plan.ops.length > 0
       ? await applyPlan(this.client, plan, current)
       : { applied: 0, failed: [], residual: [], table: current, ok: true };
@@ -190,6 +263,11 @@ export class IpvsReconciler {
       if (present.has(key)) this.owned.add(key);
       else this.owned.delete(key);
     }
-    return { ...result, plan };
+    return { ...result, plan, read };
   }
+}
+
+/** Services read one by one before planning, at most, rather than one dump (as the read-back decides). */
+export function targetedLimit(tableSize: number): number {
+  return Math.max(8, tableSize / 4);
 }

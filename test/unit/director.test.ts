@@ -317,8 +317,12 @@ describe('health checks drive the IPVS table', () => {
     const vs = `virtualServers:\n  web:\n    address: 192.168.1.250\n    port: 80\n    forwarding: nat\n    delayLoop: 100ms\n    realServers:\n      - address: 127.0.0.1\n        port: ${port}\n        check: { type: tcp, connectTimeout: 200ms, retries: 0 }\n`;
     let health: ((s: string, rs: { address: string; port: number }) => boolean) | null = null;
     let syncs = 0;
+    let changes = 0;
+    /** healthChanged() calls seen by each sync: the controller must know of a change before its sync runs. */
+    const changesAtSync: number[] = [];
     const fake = {
-      setConfig() {}, setHealth(fn: typeof health) { health = fn; }, async sync() { syncs++; }, async refresh() {},
+      setConfig() {}, setHealth(fn: typeof health) { health = fn; }, async sync() { syncs++; changesAtSync.push(changes); }, async refresh() {},
+      healthChanged() { changes++; },
       status() { return { available: true, error: null, syncRole: 'none' as const, services: [] }; }, async close() {},
     };
     const d = new Director({ config: config('', vs), io: new FakeNet(), log, openIpvs: async () => fake, ...timing() });
@@ -333,6 +337,8 @@ describe('health checks drive the IPVS table', () => {
     expect(health!('web', { address: '127.0.0.1', port })).toBe(false);
     await sleep(20);
     expect(syncs).toBeGreaterThan(whileHealthy); // the change triggered a resync of the table
+    expect(changesAtSync[0]).toBe(0);
+    expect(changesAtSync.at(-1)).toBeGreaterThan(0); // told before that resync (IpvsController's health generation)
     expect(d.status().ipvs?.checks?.[0]).toMatchObject({ service: 'web', address: '127.0.0.1', port, healthy: false });
   });
 });
