@@ -77,3 +77,14 @@ describe('IPVS audit (ipvs.auditInterval)', () => {
     expect(kernel.commands.slice(gets)).toEqual([]);
   });
 });
+
+describe('audit pacing (nextAuditAt)', () => {
+  it('a quick audit keeps ipvs.auditInterval; a long one waits until audits are at most 5 % of the time', async () => {
+    const { nextAuditAt } = await import('../../src/daemon/services.js');
+    expect(nextAuditAt(1000, 1010, 2000)).toBe(3000); // 10 ms: the interval rules
+    expect(nextAuditAt(1000, 1100, 2000)).toBe(3000); // 100 ms: 1.9 s after it ends = 3000 as well
+    expect(nextAuditAt(1000, 1500, 2000)).toBe(11_000); // 500 ms: 9.5 s after it ends
+    expect(nextAuditAt(1000, 4000, 2000)).toBe(61_000); // 3 s (the big table in the VM): a minute apart
+    expect(nextAuditAt(1000, 900, 2000)).toBe(3000); // a clock that went backwards counts as instant
+  });
+});
