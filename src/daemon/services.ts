@@ -51,6 +51,8 @@ export class Services {
   private auditAt: number | null = null;
   private auditMs = 0;
   private auditing = false;
+  /** The instances MASTER at the last sync (a new one is a takeover: an audit follows it). */
+  private masters = new Set<string>();
   /** Called after every sync, audit and refresh: the kernel's table was read back (announce mode re-evaluates). */
   onTable: (() => void) | null = null;
   /** Quorum scripts started and not yet awaited (close waits for them). */
@@ -165,7 +167,19 @@ export class Services {
    * instance (nothing else would). `tableReady`: called once the table is settled (before the sync daemon's role).
    */
   sync(tableReady?: () => void): Promise<void> | null {
-    return this.ipvs ? this.ipvs.sync(this.states(), false, tableReady).finally(() => this.onTable?.()) : null;
+    if (!this.ipvs) return null;
+    const states = this.states();
+    // A takeover trusts the table verified while BACKUP (onBackup: keep) and adds its VIPs at once; what someone
+    // changed since the last audit is found by an audit brought forward to right after this sync, not at its turn.
+    const tookOver = [...states].some(([n, s]) => s === 'MASTER' && !this.masters.has(n));
+    this.masters = new Set([...states].filter(([, s]) => s === 'MASTER').map(([n]) => n));
+    return this.ipvs.sync(states, false, tableReady).finally(() => {
+      if (tookOver && this.auditAt !== null) {
+        this.auditAt = Math.min(this.auditAt, this.timed.clock?.now() ?? performance.now());
+        this.timed.onDeadlinesChanged?.();
+      }
+      this.onTable?.();
+    });
   }
 
   /** The kernel's table as last read back; null without IPVS. */

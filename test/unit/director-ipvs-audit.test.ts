@@ -25,14 +25,15 @@ async function start(audit = '2s') {
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('; '));
   const clock = new DirectorClock();
   const kernel = new FakeIpvsKernel();
+  const net = new FakeNet();
   const d = new Director({
-    config: r.config, io: new FakeNet(), log, now: clock.now, makeWaker: clock.makeWaker,
+    config: r.config, io: net, log, now: clock.now, makeWaker: clock.makeWaker,
     openIpvs: async (c, l) => IpvsController.open(c, l, await IpvsClient.open({ sys: kernel })),
   });
   running.push(d);
   await d.start();
   await clock.until(() => d.stateOf('vi_1') === 'MASTER' && kernel.services.size === 1 && kernel.daemons.length === 1, 5000, 'MASTER with its service');
-  return { d, kernel, clock };
+  return { d, kernel, clock, net };
 }
 
 const weights = (k: FakeIpvsKernel) => [...[...k.services.values()][0]!.dests.values()].map((x) => x.weight).sort();
@@ -75,6 +76,28 @@ describe('IPVS audit (ipvs.auditInterval)', () => {
     await clock.advance(5000);
     expect(kernel.services.size).toBe(0);
     expect(kernel.commands.slice(gets)).toEqual([]);
+  });
+});
+
+describe('an audit right after a takeover', () => {
+  it('a table changed behind a BACKUP (onBackup: keep) is restored right after it takes over, not at the next audit', async () => {
+    const { d, kernel, clock, net } = await start('60s');
+    await clock.advance(500);
+    await clock.settle();
+    expect(kernel.services.size).toBe(1);
+    // A higher-priority master appears once: BACKUP (the services stay: keep), then silent: a takeover ~36 ms later.
+    const { encodeAdvert } = await import('../../src/protocol/advert.js');
+    const { addressToBytes } = await import('../../src/protocol/addr.js');
+    const payload = encodeAdvert({ version: 3, family: 4, vrid: 1, priority: 200, intervalCs: 1, addresses: ['192.168.1.250'], src: '172.16.1.252', dst: '224.0.0.18' });
+    net.inject({ family: 4, payload, src: addressToBytes('172.16.1.252')!, dst: addressToBytes('224.0.0.18')!, ttl: 255 });
+    await clock.until(() => d.stateOf('vi_1') === 'BACKUP', 1000, 'BACKUP');
+    kernel.services.clear(); // ipvsadm -C behind the BACKUP's back
+    await clock.until(() => d.stateOf('vi_1') === 'MASTER', 1000, 'MASTER again');
+    await clock.advance(300);
+    await clock.settle();
+    // The next periodic audit is a minute away: only the audit that follows the takeover can have put it back.
+    expect(kernel.services.size).toBe(1);
+    expect(weights(kernel)).toEqual([1, 3]);
   });
 });
 
