@@ -145,7 +145,11 @@ export class Director {
     });
     this.groups.configure(config);
     await this.announce.start(config); // its interfaces made and its groups withdrawn before any service is programmed
-    for (const r of built) this.launch(r);
+    // Every instance warmed first, then all started at one instant: instances with the same timers stay in phase and
+    // share each wake-up (started one by one, the warm-ups spread them over milliseconds: up to one wake-up each).
+    for (const r of built) this.prepareRunner(r);
+    const t0 = this.now();
+    for (const r of built) this.startRunner(r, t0);
     this.settleGroups();
     if (built.length === 0) await this.services.sync(); // a standalone director: its services, at once
     this.rearm();
@@ -158,14 +162,24 @@ export class Director {
 
   /** Open what a runner needs, then start it. */
   private launch(r: Runner): void {
+    this.prepareRunner(r);
+    this.startRunner(r, this.now());
+  }
+
+  /** Its sockets open and its hot path warmed (tick.ts warmUp, VipOps.warm): nothing sent, no state yet. */
+  private prepareRunner(r: Runner): void {
     this.runners.push(r);
     this.channels.open(r);
     this.vrrpTiming.warm(r);
-    if (r.noSource) this.feed(r, { type: 'fault', source: `no IPv${r.family} source address on ${r.settings.interface}`, active: true }, this.now(), false);
+  }
+
+  /** Its faults and links, then the RFC 5798 §6.4.1 Startup event, at `t0`. */
+  private startRunner(r: Runner, t0: number): void {
+    if (r.noSource) this.feed(r, { type: 'fault', source: `no IPv${r.family} source address on ${r.settings.interface}`, active: true }, t0, false);
     const ipvsFault = this.services.fault(this.opts.config, r.name);
-    if (ipvsFault) this.feed(r, { type: 'fault', source: ipvsFault, active: true }, this.now(), false);
-    this.applyLinkState(r);
-    this.feed(r, { type: 'startup' });
+    if (ipvsFault) this.feed(r, { type: 'fault', source: ipvsFault, active: true }, t0, false);
+    this.applyLinkState(r, t0);
+    this.feed(r, { type: 'startup' }, t0);
   }
 
   /** Stop one runner for good: priority 0 if MASTER, VIPs released; returns when its actions ran. */
@@ -280,8 +294,8 @@ export class Director {
   }
 
   /** Tracked interfaces, scripts and files → engine inputs (faults and one summed weight). */
-  private applyLinkState(r: Runner): void {
-    for (const ev of this.links.events(r)) this.feed(r, ev, this.now(), false);
+  private applyLinkState(r: Runner, now = this.now()): void {
+    for (const ev of this.links.events(r)) this.feed(r, ev, now, false);
     this.rearm();
   }
 
