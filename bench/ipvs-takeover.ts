@@ -1,13 +1,12 @@
 // Takeover benchmark (not a test): with the big IPVS table on the instance, the time from the MASTER's death to the
 // VIP and the first GARP at the new MASTER, ipvs.onBackup remove vs keep, in the test VM. See bench/ipvs.md.
 // The guest side is bench/ipvs-takeover-guest.ts; one VM boot per measured takeover.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { summary, table } from './lib/stats.js';
+import { optionChecks, runGuest, vmRepoRoot } from './lib/vm-bench.js';
 import { DEFAULT_DESTS, DEFAULT_SERVICES } from './ipvs-table.js';
 
 const USAGE = `Usage: npm run bench:takeover -- [options]
@@ -41,19 +40,11 @@ const { values: opt } = parseArgs({
     help: { type: 'boolean', short: 'h' },
   },
 });
-function usage(msg: string): never {
-  process.stderr.write(`bench:takeover: ${msg}\n\n${USAGE}`);
-  process.exit(2);
-}
+const { usage, int } = optionChecks('bench:takeover', USAGE);
 if (opt.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const int = (name: string, v: string | undefined, lo: number, hi: number): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < lo || n > hi) usage(`--${name} takes an integer ${lo}-${hi}`);
-  return n;
-};
 const RUNS = int('runs', opt.runs, 1, 20);
 const SERVICES = int('services', opt.services, 1, 100_000);
 const DESTS = int('dests', opt.dests, SERVICES, 1_000_000);
@@ -64,9 +55,8 @@ if (opt.only !== undefined && opt.only !== 'remove' && opt.only !== 'keep') usag
 const MODES: ('remove' | 'keep')[] = opt.only ? [opt.only as 'remove' | 'keep'] : ['remove', 'keep'];
 const TIMEOUT_S = Math.ceil(240 + 1200 * Math.max(0.05, DESTS / DEFAULT_DESTS));
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = join(HERE, '../../..');
-const GUEST = join(HERE, 'ipvs-takeover-guest.js');
+const REPO = vmRepoRoot();
+const GUEST = join(dirname(fileURLToPath(import.meta.url)), 'ipvs-takeover-guest.js');
 if (process.getuid?.() !== 0) usage('needs root (the test VM)');
 if (!existsSync(GUEST) || !existsSync(join(REPO, 'dist/cli.js'))) usage('not built: npm run bench:takeover builds dist/ and build/bench');
 
@@ -84,34 +74,11 @@ export interface TakeoverRun {
   faultToSyncDaemonMs: number | null;
 }
 
-function takeover(onBackup: 'remove' | 'keep'): Promise<TakeoverRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-takeover-'));
-  const script = join(dir, 'guest.sh');
-  writeFileSync(script, `#!/bin/bash\nexec node ${GUEST}\n`, { mode: 0o755 });
+async function takeover(onBackup: 'remove' | 'keep'): Promise<TakeoverRun> {
   const env = { BENCH_SERVICES: SERVICES, BENCH_DESTS: DESTS, BENCH_SEED: SEED, BENCH_ON_BACKUP: onBackup, BENCH_ADVERT_MS: ADVERT_MS, BENCH_AUDIT_MS: AUDIT_MS };
-  const args = ['-t', String(TIMEOUT_S), ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), script];
-  return new Promise((res, rej) => {
-    const p = spawn('bash', [join(REPO, 'test/vm/run.sh'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let partial = '';
-    let result: TakeoverRun | null = null;
-    p.stdout.on('data', (d: Buffer) => {
-      partial += d.toString();
-      const lines = partial.split('\n');
-      partial = lines.pop()!;
-      for (const l of lines) {
-        if (l.startsWith('RESULT ')) result = JSON.parse(l.slice(7)) as TakeoverRun;
-        else if (l.startsWith('PROGRESS ')) log(`  ${l.slice(9)}`);
-        else if (l.trim()) log(`  guest: ${l}`);
-      }
-    });
-    p.stderr.on('data', (d: Buffer) => process.stderr.write(d));
-    p.on('error', rej);
-    p.on('close', (code) => {
-      rmSync(dir, { recursive: true, force: true });
-      if (result) res(result);
-      else rej(new Error(`the guest gave no result (exit ${code})`));
-    });
-  });
+  const { result, code } = await runGuest<TakeoverRun>(`exec node ${GUEST}`, env, TIMEOUT_S);
+  if (!result) throw new Error(`the guest gave no result (exit ${code})`);
+  return result;
 }
 
 log(`bench:takeover: ${RUNS} run(s) of remove and keep, ${SERVICES} services / ${DESTS} real servers, one VM boot each (bound ${TIMEOUT_S} s)`);

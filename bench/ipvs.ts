@@ -1,13 +1,12 @@
 // IPVS apply benchmark (not a test): vrrpd's reconciler vs `ipvsadm -R` applying the same big table (2,284 services,
 // 37,298 real servers: a size keepalived users reported) from empty, in the test VM (this host's kernel has no IPVS).
 // See bench/ipvs.md. The guest side is bench/ipvs-guest.ts; the table is bench/ipvs-table.ts.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { summary, table } from './lib/stats.js';
+import { optionChecks, runGuest } from './lib/vm-bench.js';
 import { DEFAULT_DESTS, DEFAULT_SERVICES, type TableStats } from './ipvs-table.js';
 import type { IpvsadmRun, OursRun } from './ipvs-guest.js';
 
@@ -46,19 +45,11 @@ const { values: opt } = parseArgs({
     help: { type: 'boolean', short: 'h' },
   },
 });
-function usage(msg: string): never {
-  process.stderr.write(`bench:ipvs: ${msg}\n\n${USAGE}`);
-  process.exit(2);
-}
+const { usage, int } = optionChecks('bench:ipvs', USAGE);
 if (opt.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const int = (name: string, v: string | undefined, lo: number, hi: number): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < lo || n > hi) usage(`--${name} takes an integer ${lo}-${hi}`);
-  return n;
-};
 const RUNS = int('runs', opt.runs, 1, 20);
 const SERVICES = int('services', opt.services, 1, 100_000);
 const DESTS = int('dests', opt.dests, SERVICES, 1_000_000);
@@ -66,16 +57,6 @@ const SEED = int('seed', opt.seed, 0, 2 ** 31);
 const scale = Math.max(0.05, DESTS / DEFAULT_DESTS);
 const TIMEOUT_S = opt.timeout === undefined ? Math.ceil(300 + (opt.flap ? 600 : 300) * RUNS * scale) : int('timeout', opt.timeout, 10, 86_400);
 
-/** The repository root: the nearest directory above this file with vrrpd's package.json. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test/vm/run.sh'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('bench:ipvs: cannot find the repository root above build/bench/bench');
-}
-const REPO = repoRoot();
 const GUEST = join(dirname(fileURLToPath(import.meta.url)), 'ipvs-guest.js');
 if (process.getuid?.() !== 0) usage('needs root (the test VM: apt, qemu exporting /)');
 if (!existsSync(GUEST)) usage(`${GUEST} is not built: npm run bench:ipvs builds it`);
@@ -85,48 +66,25 @@ const log = (m: string): void => { process.stderr.write(`${m}\n`); };
 interface Run { ours: OursRun; ipvsadm: IpvsadmRun; order: string }
 interface Result { stats: TableStats; runs: Run[]; rulesLines: number; node: string; kernel: string; ipvsadm: string; flap: boolean }
 
-async function runGuest(): Promise<{ result: Result | null; code: number; output: string; profile: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-ipvs-'));
-  const script = join(dir, 'guest.sh');
+async function runIpvsGuest(): Promise<{ result: Result | null; code: number; profile: string[] }> {
   // The guest sees the host's files read-only at the same paths (the build included); it writes to its own tmpfs.
-  writeFileSync(script, `#!/bin/bash
-set -u
+  const script = `set -u
 node ${GUEST}
 code=$?
 ${opt.profile ? `for f in $(ls -S /tmp/bench-prof/*.cpuprofile | head -1); do node ${join(dirname(GUEST), 'ipvs-profile.js')} "$f" 40; done` : ''}
-exit $code
-`, { mode: 0o755 });
-  const args = ['-t', String(TIMEOUT_S), '-e', `BENCH_RUNS=${RUNS}`, '-e', `BENCH_SERVICES=${SERVICES}`, '-e', `BENCH_DESTS=${DESTS}`,
-    '-e', `BENCH_SEED=${SEED}`, '-e', `BENCH_FLAP=${opt.flap ? 1 : 0}`, '-e', `BENCH_PROFILE=${opt.profile ? 1 : 0}`, script];
+exit $code`;
+  const env = { BENCH_RUNS: RUNS, BENCH_SERVICES: SERVICES, BENCH_DESTS: DESTS, BENCH_SEED: SEED, BENCH_FLAP: opt.flap ? 1 : 0, BENCH_PROFILE: opt.profile ? 1 : 0 };
   log(`bench:ipvs: booting the test VM (bound ${TIMEOUT_S} s): ${RUNS} run(s) of ${SERVICES} services / ${DESTS} real servers`);
-  return new Promise((res, rej) => {
-    const p = spawn('bash', [join(REPO, 'test/vm/run.sh'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let partial = '';
-    const profile: string[] = [];
-    let result: Result | null = null;
-    p.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      partial += d.toString();
-      const lines = partial.split('\n');
-      partial = lines.pop()!;
-      for (const l of lines) {
-        if (l.startsWith('RESULT ')) result = JSON.parse(l.slice(7)) as Result;
-        else if (l.startsWith('PROGRESS ')) log(`  ${l.slice(9)}`);
-        else if (opt.profile && /^\s*(total|[\d.]+ ms)/.test(l)) profile.push(l);
-        else if (l.trim()) log(`  guest: ${l}`);
-      }
-    });
-    p.stderr.on('data', (d: Buffer) => process.stderr.write(d));
-    p.on('error', rej);
-    p.on('close', (code) => {
-      rmSync(dir, { recursive: true, force: true });
-      res({ result, code: code ?? 125, output, profile });
-    });
+  const profile: string[] = [];
+  const { result, code } = await runGuest<Result>(script, env, TIMEOUT_S, (l) => {
+    if (!opt.profile || !/^\s*(total|[\d.]+ ms)/.test(l)) return false;
+    profile.push(l);
+    return true;
   });
+  return { result, code, profile };
 }
 
-const { result, code, profile } = await runGuest();
+const { result, code, profile } = await runIpvsGuest();
 if (!result) {
   log(`bench:ipvs: the guest gave no result (exit ${code})`);
   process.exit(1);
